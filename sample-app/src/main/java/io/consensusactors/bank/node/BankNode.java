@@ -1,0 +1,66 @@
+package io.consensusactors.bank.node;
+
+import com.typesafe.config.Config;
+import io.consensusactors.bank.http.BankRoutes;
+import io.consensusactors.persistence.PersistenceSettings;
+import io.consensusactors.persistence.SchemaInitializer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** One bank node: cluster member, sharded account and transfer entities, JSON API. */
+public final class BankNode {
+
+    public final ActorSystem<Void> system;
+    public final ServerBinding binding;
+
+    private BankNode(ActorSystem<Void> system, ServerBinding binding) {
+        this.system = system;
+        this.binding = binding;
+    }
+
+    /**
+     * Starts a node from a fully resolved application config (persistence block, artery, seed nodes, bank.http).
+     * Creates the schema first, so a database that is down fails here with a clear message.
+     */
+    public static BankNode start(Config appConfig, String nodeName) {
+        PersistenceSettings persistence = PersistenceSettings.read(appConfig);
+        if (persistence.createSchema) {
+            SchemaInitializer.createIfNotExists(persistence);
+        }
+        Config config = persistence.toPekkoConfig().withFallback(appConfig);
+        AtomicReference<Membership.View> membership = new AtomicReference<>();
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+            ctx.spawn(Membership.create(membership), "membership");
+            return Behaviors.empty();
+        }), "bank", config);
+        try {
+            Duration askTimeout = config.getDuration("bank.ask-timeout");
+            AccountService service = new ShardedAccountService(system, askTimeout);
+            BankRoutes routes = new BankRoutes(service, membership, nodeName);
+            String host = config.getString("bank.http.host");
+            int port = config.getInt("bank.http.port");
+            ServerBinding binding;
+            try {
+                binding = Http.get(system).newServerAt(host, port).bind(routes.routes())
+                        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                Throwable cause = e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException
+                        ? e.getCause() : e;
+                throw new IllegalStateException("cannot serve HTTP on " + host + ":" + port + " (" + cause.getMessage()
+                        + "): is the port already in use? choose another with --http-port", cause);
+            }
+            binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+            return new BankNode(system, binding);
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
+        }
+    }
+}

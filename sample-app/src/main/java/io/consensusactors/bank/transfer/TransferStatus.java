@@ -1,0 +1,16 @@
+package io.consensusactors.bank.transfer;
+
+import io.consensusactors.persistence.CborSerializable;
+
+/** Where a transfer stands. Final states: COMPLETED, FAILED (nothing moved), REFUNDED (money returned). */
+public record TransferStatus(String transferId, Phase phase, String from, String to, long amount, String reason)
+        implements CborSerializable {
+
+    public enum Phase {
+        UNKNOWN, WITHDRAWING, DEPOSITING, REFUNDING, COMPLETED, FAILED, REFUNDED;
+
+        public boolean isFinal() {
+            return this == COMPLETED || this == FAILED || this == REFUNDED;
+        }
+    }
+}
