@@ -59,8 +59,10 @@ public final class PersistenceSettings {
                     throw new IllegalArgumentException(PREFIX + ".node-name must be a plain file name "
                             + "(letters, digits, '-', '_', '.'), was '" + node + "'");
                 }
-                String file = Path.of(dataDir).toAbsolutePath().resolve(node).toString().replace('\\', '/');
-                String url = "jdbc:h2:file:" + file + c.getString("h2.url-options");
+                boolean shared = c.getBoolean("h2.shared");
+                String fileName = shared ? c.getString("h2.shared-name") : node;
+                String file = Path.of(dataDir).toAbsolutePath().resolve(fileName).toString().replace('\\', '/');
+                String url = "jdbc:h2:file:" + file + c.getString("h2.url-options") + (shared ? ";AUTO_SERVER=TRUE" : "");
                 return new PersistenceSettings(Database.H2, url, "sa", "", pool, createSchema);
             }
             case "h2-mem": {

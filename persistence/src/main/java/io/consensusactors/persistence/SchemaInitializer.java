@@ -33,6 +33,28 @@ public final class SchemaInitializer {
     }
 
     public static void createIfNotExists(PersistenceSettings settings) {
+        // Several local nodes starting together race to open a shared H2 file (automatic mixed mode: one becomes
+        // the server, "Lock file recently modified" for the others), and a database may still be starting:
+        // retry for a while before giving up with the clear error.
+        DatabaseUnavailableException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                createOnce(settings);
+                return;
+            } catch (DatabaseUnavailableException e) {
+                last = e;
+                try {
+                    Thread.sleep(250L + 250L * Math.min(attempt, 3));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw last;
+    }
+
+    private static void createOnce(PersistenceSettings settings) {
         String resource = settings.database == PersistenceSettings.Database.H2
                 ? "schema/h2/create-schema.sql" : "schema/postgres/create-schema.sql";
         List<String> statements = statements(resource);
