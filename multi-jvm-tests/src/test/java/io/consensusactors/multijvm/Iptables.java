@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Network partitions with iptables DROP rules between loopback addresses 127.0.0.N. Only used when the test JVM
- * runs inside a private network namespace ({@code netns.available=true}, set by src/test/sh/netns-java), so no
+ * runs inside a private network namespace ({@code netns.available=true}, set by src/test/netns/bin/java), so no
  * rule ever reaches the host.
  */
 public final class Iptables {
@@ -20,7 +20,7 @@ public final class Iptables {
 
     public static String unavailableReason() {
         return "partition tests need root, unshare and iptables (apt-get install iptables iproute2); they run "
-                + "inside a private network namespace started by src/test/sh/netns-java";
+                + "inside a private network namespace started by src/test/netns/bin/java";
     }
 
     /** Drops all traffic between every node of {@code a} and every node of {@code b}, both directions. */
