@@ -44,7 +44,7 @@ public final class BankClient {
     private final Duration timeout;
 
     public BankClient(String hostPort, Duration timeout) {
-        this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), hostPort, timeout);
+        this(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build(), hostPort, timeout);
     }
 
     public BankClient(HttpClient http, String hostPort, Duration timeout) {
