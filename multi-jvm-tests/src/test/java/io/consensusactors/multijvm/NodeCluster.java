@@ -110,7 +110,7 @@ public final class NodeCluster implements AutoCloseable {
     public void start(Node n) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Node seed = nodes.get(0);
-        List<String> cmd = List.of(java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        List<String> cmd = List.of(java, "-Xmx192m", "-XX:+UseSerialGC", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-XX:TieredStopAtLevel=1",
                 "-Dlogback.configurationFile=" + resource("node-logback.xml"),
                 "-cp", System.getProperty("java.class.path"), BankCli.class.getName(), "node",
                 "--node-name", n.name, "--host", n.host, "--port", String.valueOf(n.clusterPort()),
