@@ -19,6 +19,9 @@ import java.util.List;
  */
 public final class SchemaInitializer {
 
+    /** How long start-up retries an unavailable database before failing with the clear error. */
+    static final long RETRY_FOR_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(6);
+
     private SchemaInitializer() {
     }
 
@@ -37,20 +40,21 @@ public final class SchemaInitializer {
         // the server, "Lock file recently modified" for the others), and a database may still be starting:
         // retry for a while before giving up with the clear error.
         DatabaseUnavailableException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
+        long deadline = System.nanoTime() + RETRY_FOR_NANOS;
+        do {
             try {
                 createOnce(settings);
                 return;
             } catch (DatabaseUnavailableException e) {
                 last = e;
                 try {
-                    Thread.sleep(250L + 250L * Math.min(attempt, 3));
+                    Thread.sleep(250);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     break;
                 }
             }
-        }
+        } while (System.nanoTime() < deadline);
         throw last;
     }
 
