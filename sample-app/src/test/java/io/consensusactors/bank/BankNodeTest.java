@@ -117,7 +117,7 @@ class BankNodeTest {
     }
 
     @Test
-    void cliRejectsBadOptionsWithUsageAndExitCode2() {
+    void cliRejectsBadOptionsAndADownDatabaseWithClearMessagesAndNoStackTrace() {
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured));
@@ -125,12 +125,18 @@ class BankNodeTest {
             assertEquals(2, BankCli.execute("node", "--port", "not-a-number"));
             assertEquals(2, BankCli.execute("transfer-all-the-money"));
             assertEquals(1, BankCli.execute("demo", "--duration", "soon"));
+            assertEquals(1, BankCli.execute("node", "--db", "postgres", "--pg-url", "jdbc:postgresql://127.0.0.1:1/bank",
+                    "--port", "0", "--http-port", "0"));
+            assertEquals(1, BankCli.execute("node", "--db", "oracle", "--port", "0", "--http-port", "0"));
         } finally {
             System.setErr(err);
         }
         String text = captured.toString();
         assertTrue(text.contains("--port"), text);
         assertTrue(text.contains("bad --duration 'soon'"), text);
+        assertTrue(text.contains("cannot use database jdbc:postgresql://127.0.0.1:1/bank")
+                && text.contains("Is PostgreSQL running"), "a database that is down is named, with what to check: " + text);
+        assertTrue(text.contains("unknown consensus-actors.persistence.database 'oracle'"), text);
         assertFalse(text.contains("\tat "), "no stack trace for user errors: " + text);
     }
 }
