@@ -100,7 +100,8 @@ public final class Account
 
     // --- wiring ----------------------------------------------------------------------------------------------
     public static void initSharding(ActorSystem<?> system) {
-        ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId())));
+        ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId()))
+                .withAllocationStrategy(io.consensusactors.bank.node.Placement.allocationStrategy()));
     }
 
     public static Behavior<Command> create(String accountId) {
