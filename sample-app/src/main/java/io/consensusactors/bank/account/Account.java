@@ -101,7 +101,7 @@ public final class Account
     // --- wiring ----------------------------------------------------------------------------------------------
     public static void initSharding(ActorSystem<?> system) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId()))
-                .withAllocationStrategy(io.consensusactors.bank.node.Placement.allocationStrategy()));
+                .withAllocationStrategy(io.consensusactors.bank.node.Placement.allocationStrategy(system)));
     }
 
     public static Behavior<Command> create(String accountId) {

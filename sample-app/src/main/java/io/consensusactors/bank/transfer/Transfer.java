@@ -79,7 +79,7 @@ public final class Transfer {
 
     public static void initSharding(ActorSystem<?> system) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId()))
-                .withAllocationStrategy(io.consensusactors.bank.node.Placement.allocationStrategy()));
+                .withAllocationStrategy(io.consensusactors.bank.node.Placement.allocationStrategy(system)));
     }
 
     public static Behavior<Command> create(String transferId) {

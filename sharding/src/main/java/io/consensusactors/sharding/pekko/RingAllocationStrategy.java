@@ -44,6 +44,13 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
     private Set<String> lastRebalanceMembers = Set.of();
     private int unchangedRounds;
 
+    /** From {@code consensus-actors.sharding.ring-allocation} (see this module's reference.conf). */
+    public static RingAllocationStrategy fromConfig(com.typesafe.config.Config config) {
+        com.typesafe.config.Config c = config.getConfig("consensus-actors.sharding.ring-allocation");
+        return new RingAllocationStrategy(c.getInt("virtual-nodes"), c.getInt("max-moves-per-round"),
+                c.getInt("stable-rounds"));
+    }
+
     /** For Pekko: regions are identified by their node address ({@link #start} learns the local one). */
     public RingAllocationStrategy(int vnodes, int maxPerRound, int stableRounds) {
         this(vnodes, maxPerRound, stableRounds, null);
