@@ -62,6 +62,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (accounts < 2 || clients < 1 || initialBalance < 0) {
             throw new IllegalArgumentException("need --accounts >= 2, --clients >= 1 and --initial-balance >= 0");
         }
+        for (int i = 0; i < nodes; i++) {
+            requireFreePort(basePort + i, "--base-port");
+            requireFreePort(httpBasePort + i, "--http-base-port");
+        }
         Path logs = dataDir.toPath().resolve("logs");
         Files.createDirectories(logs);
         Thread hook = new Thread(this::stopNodes, "bank-demo-shutdown");
@@ -159,6 +163,15 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
         System.out.println("All nodes stopped.");
+    }
+
+    private static void requireFreePort(int port, String option) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " on 127.0.0.1 is in use (is another bank demo or node "
+                    + "running?): stop it, or choose other ports with " + option);
+        }
     }
 
     static Duration parseDuration(String text) {
