@@ -101,6 +101,11 @@ class BankNodeTest {
         BankClient.Response unknown = client.deposit("ghost", 5, "ghost-1");
         assertEquals(404, unknown.status());
         assertTrue(unknown.error().contains("open it first"), unknown.error());
+        BankClient.Response zeroTransfer = client.transfer("tr-zero", "bad-a", "t-b", 0);
+        assertEquals(400, zeroTransfer.status());
+        assertTrue(zeroTransfer.error().contains("positive"), zeroTransfer.error());
+        assertEquals(400, client.transfer("tr-self", "bad-a", "bad-a", 5).status());
+        assertEquals(404, client.transferStatus("never-started").status());
         BankClient.Response overdraft = client.withdraw("bad-a", 101, "over");
         assertEquals(409, overdraft.status());
         assertEquals(100, client.balance("bad-a").balance(), "nothing changed");

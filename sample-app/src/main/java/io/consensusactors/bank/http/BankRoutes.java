@@ -122,6 +122,12 @@ public final class BankRoutes extends AllDirectives {
         if (!ID.matcher(from).matches() || !ID.matcher(to).matches()) {
             return badId(ID.matcher(from).matches() ? to : from);
         }
+        if (amount <= 0) {
+            return error(StatusCodes.BAD_REQUEST, "'amount' must be a positive number of cents, was " + amount);
+        }
+        if (from.equals(to)) {
+            return error(StatusCodes.BAD_REQUEST, "'from' and 'to' must be different accounts");
+        }
         String transferId = textField(body, "transferId", UUID.randomUUID().toString());
         if (!ID.matcher(transferId).matches()) {
             return badId(transferId);
@@ -174,8 +180,7 @@ public final class BankRoutes extends AllDirectives {
     private Route transferReply(String id, Supplier<CompletionStage<TransferStatus>> call) {
         return completeWithFuture(call.get().handle((s, err) -> {
             if (err != null) {
-                HttpResponse r = failure(err);
-                return r;
+                return failure(err);
             }
             ObjectNode body = JSON.createObjectNode().put("transferId", s.transferId())
                     .put("status", s.phase() == TransferStatus.Phase.UNKNOWN ? "UNKNOWN"
@@ -185,7 +190,6 @@ public final class BankRoutes extends AllDirectives {
                 body.put("reason", s.reason());
             }
             StatusCode code = s.phase() == TransferStatus.Phase.UNKNOWN ? StatusCodes.NOT_FOUND
-                    : s.phase() == TransferStatus.Phase.FAILED && s.from().isEmpty() ? StatusCodes.BAD_REQUEST
                     : s.phase().isFinal() ? StatusCodes.OK : StatusCodes.ACCEPTED;
             return response(code, body);
         }));
