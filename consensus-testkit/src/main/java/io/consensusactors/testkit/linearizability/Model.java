@@ -1,0 +1,31 @@
+package io.consensusactors.testkit.linearizability;
+
+import java.util.List;
+
+/**
+ * A sequential specification for the {@link LinearizabilityChecker}. States must be immutable and implement
+ * {@code equals}/{@code hashCode}: they are memoized together with the set of operations linearized so far.
+ *
+ * @param <S> state
+ * @param <I> operation input
+ * @param <O> operation output
+ */
+public interface Model<S, I, O> {
+    S init();
+
+    /**
+     * If applying {@code input} in {@code state} can produce {@code output}, the next state; otherwise null.
+     * {@code output == null} means the outcome is unknown (the client timed out): accept the operation and return the
+     * state it leads to.
+     */
+    S step(S state, I input, O output);
+
+    /** Independent sub-histories checked separately (e.g. one per key); default: the whole history. */
+    default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
+        return List.of(history);
+    }
+
+    default String describe(I input, O output) {
+        return input + " -> " + (output == null ? "?" : output);
+    }
+}
