@@ -550,6 +550,15 @@ public final class RaftNode {
         configs.headMap(index, true).clear();
     }
 
+    /** The snapshot point a state-machine snapshot taken at {@code index} (applied) would have. */
+    public SnapshotMeta snapshotMetaAt(long index) {
+        if (index > applied || index < log.snapshotIndex()) {
+            throw new IllegalArgumentException("cannot describe a snapshot at " + index + " (applied " + applied
+                    + ", compacted to " + log.snapshotIndex() + ")");
+        }
+        return new SnapshotMeta(index, log.term(index), configAt(index));
+    }
+
     private Configuration configAt(long index) {
         Map.Entry<Long, Configuration> e = configs.floorEntry(index);
         return e == null ? snapshotConfig : e.getValue();

@@ -1,4 +1,5 @@
 package io.consensusactors.raft.sim;
+import io.consensusactors.statemachine.KeyValueStateMachine;
 
 import io.consensusactors.raft.core.ProposeResult;
 import io.consensusactors.raft.core.RaftConfig;
@@ -38,7 +39,7 @@ class RaftScenarioTest {
         if (seq == 1) {
             c.propose(leader, clientId, 0, new byte[0]);
         }
-        ProposeResult r = c.propose(leader, clientId, seq, KvStateMachine.put(key, value));
+        ProposeResult r = c.propose(leader, clientId, seq, KeyValueStateMachine.put(key, value));
         assertTrue(r instanceof ProposeResult.Accepted, "accepted: " + r);
         long index = ((ProposeResult.Accepted) r).index();
         assertTrue(c.runUntil(() -> leader.up() && leader.node.appliedIndex() >= index, 200), "write applied: " + c.describe());
@@ -58,7 +59,7 @@ class RaftScenarioTest {
                 }
             }
         });
-        c.read(m, ctx, KvStateMachine.get(key), consistency);
+        c.read(m, ctx, KeyValueStateMachine.get(key), consistency);
         c.runUntil(() -> answer[0] != null || failed[0], ticks);
         return answer[0];
     }
@@ -77,7 +78,7 @@ class RaftScenarioTest {
                 return l != null && l != old;
             }, 300), "the majority elects a new leader");
             RaftSimCluster.Member fresh = c.leader();
-            fresh.node.propose(1, 2, KvStateMachine.put("x", "2"));
+            fresh.node.propose(1, 2, KeyValueStateMachine.put("x", "2"));
             c.drain(fresh);
             assertTrue(c.runUntil(() -> fresh.node.appliedIndex() >= fresh.node.lastIndex(), 100));
             String stale = read(c, old, "x", consistency, 50);
@@ -128,7 +129,7 @@ class RaftScenarioTest {
         RaftSimCluster.Member leader = c.leader();
         RaftSimCluster.Member target = c.members.stream().filter(m -> m != leader).findFirst().orElseThrow();
         assertTrue(leader.node.transferLeadership(target.id));
-        ProposeResult during = leader.node.propose(5, 2, KvStateMachine.put("k", "x"));
+        ProposeResult during = leader.node.propose(5, 2, KeyValueStateMachine.put("k", "x"));
         assertTrue(during instanceof ProposeResult.Rejected r && r.reason() == ProposeResult.Reason.TRANSFER_IN_PROGRESS);
         c.drain(leader);
         assertTrue(c.runUntil(() -> c.leader() == target, 10), "the target leads within a few ticks: " + c.describe());
@@ -186,7 +187,7 @@ class RaftScenarioTest {
         long[] chunks = {0};
         c.restart(lagging);
         assertTrue(c.runUntil(() -> lagging.node.appliedIndex() == leader.node.appliedIndex(), 200), c.describe());
-        assertEquals(((KvStateMachine) leader.sm.machine()).contents(), ((KvStateMachine) lagging.sm.machine()).contents(),
+        assertEquals(((KeyValueStateMachine) leader.sm.machine()).contents(), ((KeyValueStateMachine) lagging.sm.machine()).contents(),
                 "the follower's state machine equals the leader's after InstallSnapshot");
         assertTrue(lagging.node.snapshotMeta().index() >= leader.node.snapshotMeta().index());
     }
@@ -213,7 +214,7 @@ class RaftScenarioTest {
         c.runUntil(() -> leader.node.commitIndex() == leader.node.lastIndex(), 20);
         List<io.consensusactors.raft.core.RaftMessage> out = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            leader.node.propose(0, 0, KvStateMachine.put("b", "" + i));
+            leader.node.propose(0, 0, KeyValueStateMachine.put("b", "" + i));
         }
         var ready = leader.node.ready();
         out.addAll(ready.messages());

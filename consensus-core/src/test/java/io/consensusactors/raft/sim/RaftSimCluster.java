@@ -1,4 +1,5 @@
 package io.consensusactors.raft.sim;
+import io.consensusactors.statemachine.KeyValueStateMachine;
 
 import io.consensusactors.raft.core.Configuration;
 import io.consensusactors.raft.core.Entry;
@@ -134,7 +135,7 @@ public final class RaftSimCluster {
 
     private void start(Member m) {
         m.node = new RaftNode(m.id, config, new Random(rng.nextLong()), initial, m.hard, m.snap, new ArrayList<>(m.log));
-        m.sm = new SessionStateMachine(new KvStateMachine(), 10_000, 1_000_000_000L);
+        m.sm = new SessionStateMachine(new KeyValueStateMachine(), 10_000, 1_000_000_000L);
         if (m.snap.meta().index() > 0) {
             m.sm.restore(m.snap.data());
         }

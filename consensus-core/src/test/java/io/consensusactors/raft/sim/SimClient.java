@@ -1,4 +1,5 @@
 package io.consensusactors.raft.sim;
+import io.consensusactors.statemachine.KeyValueStateMachine;
 
 import io.consensusactors.raft.core.ProposeResult;
 import io.consensusactors.raft.core.ReadConsistency;
@@ -110,10 +111,10 @@ public final class SimClient {
         }
         if (op.kind().equals("GET")) {
             readContext = nextContext++;
-            cluster.read(target, readContext, KvStateMachine.get(op.key()), op.consistency());
+            cluster.read(target, readContext, KeyValueStateMachine.get(op.key()), op.consistency());
             return;
         }
-        byte[] cmd = op.kind().equals("PUT") ? KvStateMachine.put(op.key(), op.a()) : KvStateMachine.cas(op.key(), op.a(), op.b());
+        byte[] cmd = op.kind().equals("PUT") ? KeyValueStateMachine.put(op.key(), op.a()) : KeyValueStateMachine.cas(op.key(), op.a(), op.b());
         onProposeResult(cluster.propose(target, clientId, seq, cmd));
     }
 

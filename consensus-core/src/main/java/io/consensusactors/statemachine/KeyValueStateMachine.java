@@ -1,6 +1,6 @@
-package io.consensusactors.raft.sim;
+package io.consensusactors.statemachine;
 
-import io.consensusactors.statemachine.StateMachine;
+
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A deterministic key/value state machine for simulations: PUT k v (returns the previous value), CAS k expect update
+ * A deterministic key/value state machine (example, simulations, benchmarks): PUT k v (returns the previous value), CAS k expect update
  * (returns "true"/"false"), GET k as a query. Values are strings; absent is "".
  */
-public final class KvStateMachine implements StateMachine {
+public final class KeyValueStateMachine implements StateMachine {
     private final TreeMap<String, String> data = new TreeMap<>();
 
     public static byte[] put(String key, String value) {

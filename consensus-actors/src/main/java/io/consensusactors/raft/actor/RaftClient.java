@@ -1,0 +1,381 @@
+package io.consensusactors.raft.actor;
+
+import io.consensusactors.raft.core.ReadConsistency;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Client of Raft groups running on {@link RaftHost}s anywhere in the cluster. Writes go to the group's leader
+ * (cached, following redirects) under an exactly-once session: a retry after a timeout or a leader change reuses
+ * the session and sequence number, so the state machine answers it from its table instead of applying it again.
+ * Reads use the consistency asked for. Thread-safe; results complete on Pekko's dispatcher.
+ */
+public final class RaftClient {
+
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    /** Raised when a request could not complete: the message says whether it may have been applied. */
+    public static final class RaftClientException extends RuntimeException {
+        public RaftClientException(String message) {
+            super(message);
+        }
+    }
+
+    private final ActorRef<ClientActor.Command> actor;
+
+    private RaftClient(ActorRef<ClientActor.Command> actor) {
+        this.actor = actor;
+    }
+
+    public static RaftClient create(ActorSystem<?> system, RaftSettings settings) {
+        return new RaftClient(system.systemActorOf(ClientActor.create(settings),
+                "raft-client-" + COUNTER.incrementAndGet(), Props.empty()));
+    }
+
+    /** Replicates {@code command} in the group and completes with the state machine's result once applied. */
+    public CompletionStage<byte[]> propose(String groupId, byte[] command) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        actor.tell(new ClientActor.Submit(groupId, Kind.PROPOSE, command, null, f));
+        return f;
+    }
+
+    public CompletionStage<byte[]> read(String groupId, byte[] query, ReadConsistency consistency) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        actor.tell(new ClientActor.Submit(groupId, Kind.READ, query, consistency, f));
+        return f;
+    }
+
+    /** Changes the group's voters and learners (node ids) at its leader (joint consensus). */
+    public CompletionStage<byte[]> changeMembership(String groupId, Set<String> voters, Set<String> learners) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        actor.tell(new ClientActor.Admin(groupId, r -> new RaftMember.ChangeMembership(voters, learners, r), f));
+        return f;
+    }
+
+    public CompletionStage<byte[]> transferLeadership(String groupId, String toNode) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        actor.tell(new ClientActor.Admin(groupId, r -> new RaftMember.TransferLeadership(toNode, r), f));
+        return f;
+    }
+
+    /** The node this client currently believes leads the group (null if unknown). */
+    public CompletionStage<String> cachedLeader(String groupId) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        actor.tell(new ClientActor.GetLeader(groupId, f));
+        return f;
+    }
+
+    enum Kind { PROPOSE, READ, ADMIN }
+
+    static final class ClientActor extends AbstractBehavior<ClientActor.Command> {
+        sealed interface Command {
+        }
+
+        record Submit(String groupId, Kind kind, byte[] payload, ReadConsistency consistency,
+                      CompletableFuture<byte[]> result) implements Command {
+        }
+
+        record Admin(String groupId, Function<ActorRef<ClientReply>, RaftMember.Command> command,
+                     CompletableFuture<byte[]> result) implements Command {
+        }
+
+        record GetLeader(String groupId, CompletableFuture<String> result) implements Command {
+        }
+
+        private record Reply(long requestId, int attempt, ClientReply reply, Throwable failure) implements Command {
+        }
+
+        private record Resend(long requestId, int attempt) implements Command {
+        }
+
+        private record PeersChanged(Receptionist.Listing listing) implements Command {
+        }
+
+        private static final class Session {
+            final long clientId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+            long seq;
+            boolean opened;
+        }
+
+        private static final class Request {
+            final long id;
+            final String groupId;
+            final Kind kind;
+            final byte[] payload;
+            final ReadConsistency consistency;
+            final Function<ActorRef<ClientReply>, RaftMember.Command> admin;
+            final CompletableFuture<byte[]> result;
+            final long deadline;
+            Session session;
+            boolean opening;
+            long seq;
+            int attempt;
+            String target;
+            final List<String> tried = new ArrayList<>();
+
+            Request(long id, String groupId, Kind kind, byte[] payload, ReadConsistency consistency,
+                    Function<ActorRef<ClientReply>, RaftMember.Command> admin, CompletableFuture<byte[]> result, long deadline) {
+                this.id = id;
+                this.groupId = groupId;
+                this.kind = kind;
+                this.payload = payload;
+                this.consistency = consistency;
+                this.admin = admin;
+                this.result = result;
+                this.deadline = deadline;
+            }
+        }
+
+        private final RaftSettings settings;
+        private final TimerScheduler<Command> timers;
+        private final Map<String, ActorRef<RaftHost.Command>> hosts = new HashMap<>();
+        private final Map<String, String> leaders = new HashMap<>();
+        private final Map<String, ArrayDeque<Session>> freeSessions = new HashMap<>();
+        private final Map<String, Integer> sessionCount = new HashMap<>();
+        private final Map<String, ArrayDeque<Request>> waiting = new HashMap<>();
+        private final Map<Long, Request> inflight = new HashMap<>();
+        private final ArrayDeque<Request> noHosts = new ArrayDeque<>();
+        private long nextId = 1;
+
+        static Behavior<Command> create(RaftSettings settings) {
+            return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new ClientActor(ctx, t, settings)));
+        }
+
+        private ClientActor(ActorContext<Command> ctx, TimerScheduler<Command> timers, RaftSettings settings) {
+            super(ctx);
+            this.settings = settings;
+            this.timers = timers;
+            ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
+            ctx.getSystem().receptionist().tell(Receptionist.subscribe(RaftHost.SERVICE_KEY, adapter));
+        }
+
+        @Override
+        public Receive<Command> createReceive() {
+            return newReceiveBuilder()
+                    .onMessage(Submit.class, this::onSubmit)
+                    .onMessage(Admin.class, this::onAdmin)
+                    .onMessage(GetLeader.class, g -> {
+                        g.result().complete(leaders.get(g.groupId()));
+                        return this;
+                    })
+                    .onMessage(Reply.class, this::onReply)
+                    .onMessage(Resend.class, this::onResend)
+                    .onMessage(PeersChanged.class, this::onPeersChanged)
+                    .build();
+        }
+
+        private long deadline() {
+            return System.nanoTime() + settings.clientRequestTimeout().toNanos();
+        }
+
+        private Behavior<Command> onSubmit(Submit s) {
+            Request r = new Request(nextId++, s.groupId(), s.kind(), s.payload(), s.consistency(), null, s.result(), deadline());
+            if (r.kind == Kind.PROPOSE) {
+                Session session = acquire(r.groupId);
+                if (session == null) {
+                    waiting.computeIfAbsent(r.groupId, k -> new ArrayDeque<>()).add(r);
+                    return this;
+                }
+                bind(r, session);
+            }
+            send(r);
+            return this;
+        }
+
+        private Behavior<Command> onAdmin(Admin a) {
+            Request r = new Request(nextId++, a.groupId(), Kind.ADMIN, null, null, a.command(), a.result(), deadline());
+            send(r);
+            return this;
+        }
+
+        private Session acquire(String groupId) {
+            ArrayDeque<Session> free = freeSessions.computeIfAbsent(groupId, k -> new ArrayDeque<>());
+            if (!free.isEmpty()) {
+                return free.poll();
+            }
+            int n = sessionCount.getOrDefault(groupId, 0);
+            if (n >= settings.clientSessionsPerGroup()) {
+                return null;
+            }
+            sessionCount.put(groupId, n + 1);
+            return new Session();
+        }
+
+        private void bind(Request r, Session session) {
+            r.session = session;
+            if (!session.opened) {
+                r.opening = true;
+                r.seq = 0;
+            } else {
+                r.seq = ++session.seq;
+            }
+        }
+
+        private void release(Request r) {
+            if (r.session == null) {
+                return;
+            }
+            Session s = r.session;
+            r.session = null;
+            ArrayDeque<Request> q = waiting.get(r.groupId);
+            if (q != null && !q.isEmpty()) {
+                Request next = q.poll();
+                bind(next, s);
+                send(next);
+            } else {
+                freeSessions.computeIfAbsent(r.groupId, k -> new ArrayDeque<>()).add(s);
+            }
+        }
+
+        private void send(Request r) {
+            if (System.nanoTime() > r.deadline) {
+                fail(r, "no answer from Raft group " + r.groupId + " within " + settings.clientRequestTimeout()
+                        + (r.kind == Kind.PROPOSE ? "; the command may or may not have been applied" : ""));
+                return;
+            }
+            String target = pickTarget(r);
+            if (target == null) {
+                noHosts.add(r);
+                return;
+            }
+            r.target = target;
+            r.attempt++;
+            inflight.put(r.id, r);
+            ActorRef<RaftHost.Command> host = hosts.get(target);
+            long id = r.id;
+            int attempt = r.attempt;
+            getContext().ask(ClientReply.class, host, settings.clientAttemptTimeout(), replyTo -> message(r, replyTo),
+                    (reply, failure) -> new Reply(id, attempt, reply, failure));
+        }
+
+        private RaftHost.Command message(Request r, ActorRef<ClientReply> replyTo) {
+            switch (r.kind) {
+                case PROPOSE:
+                    return new RaftHost.ClientPropose(r.groupId, r.session.clientId, r.seq,
+                            r.opening ? new byte[0] : r.payload, replyTo);
+                case READ:
+                    return new RaftHost.ClientRead(r.groupId, r.payload, r.consistency, replyTo);
+                default:
+                    return new RaftHost.ToMember(r.groupId, r.admin.apply(replyTo));
+            }
+        }
+
+        private String pickTarget(Request r) {
+            if (hosts.isEmpty()) {
+                return null;
+            }
+            String leader = leaders.get(r.groupId);
+            if (leader != null && hosts.containsKey(leader)) {
+                return leader;
+            }
+            List<String> candidates = new ArrayList<>(hosts.keySet());
+            candidates.removeAll(r.tried.size() >= hosts.size() ? List.of() : r.tried);
+            if (candidates.isEmpty()) {
+                candidates = new ArrayList<>(hosts.keySet());
+                r.tried.clear();
+            }
+            String pick = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
+            r.tried.add(pick);
+            return pick;
+        }
+
+        private Behavior<Command> onReply(Reply rep) {
+            Request r = inflight.get(rep.requestId());
+            if (r == null || r.attempt != rep.attempt()) {
+                return this; // a late answer to an attempt we already retried
+            }
+            inflight.remove(r.id);
+            if (rep.failure() != null) {
+                leaders.remove(r.groupId, r.target); // no answer in time: try another member
+                send(r);
+                return this;
+            }
+            ClientReply reply = rep.reply();
+            if (reply instanceof ClientReply.Ok ok) {
+                leaders.put(r.groupId, r.target);
+                if (r.opening) {
+                    r.session.opened = true;
+                    r.opening = false;
+                    r.seq = ++r.session.seq;
+                    send(r);
+                    return this;
+                }
+                r.result.complete(ok.result());
+                release(r);
+            } else if (reply instanceof ClientReply.NotLeader nl) {
+                if (nl.leaderHint() != null && !nl.leaderHint().equals(r.target) && hosts.containsKey(nl.leaderHint())) {
+                    leaders.put(r.groupId, nl.leaderHint());
+                    send(r);
+                } else {
+                    leaders.remove(r.groupId);
+                    // an election is probably under way: retry shortly
+                    inflight.put(r.id, r);
+                    timers.startSingleTimer(r.id, new Resend(r.id, r.attempt), settings.tickInterval().multipliedBy(2));
+                }
+            } else if (reply instanceof ClientReply.Rejected rj) {
+                fail(r, rj.reason());
+            }
+            return this;
+        }
+
+        private Behavior<Command> onResend(Resend rs) {
+            Request r = inflight.get(rs.requestId());
+            if (r == null) {
+                for (Request q : List.copyOf(noHosts)) {
+                    if (q.id == rs.requestId()) {
+                        noHosts.remove(q);
+                        send(q);
+                    }
+                }
+                return this;
+            }
+            if (r.attempt == rs.attempt()) {
+                inflight.remove(r.id);
+                send(r);
+            }
+            return this;
+        }
+
+        private void fail(Request r, String message) {
+            inflight.remove(r.id);
+            r.result.completeExceptionally(new RaftClientException(message));
+            release(r);
+        }
+
+        private Behavior<Command> onPeersChanged(PeersChanged p) {
+            hosts.clear();
+            for (ActorRef<RaftHost.Command> ref : p.listing().getServiceInstances(RaftHost.SERVICE_KEY)) {
+                String name = ref.path().name();
+                if (name.startsWith("raft-")) {
+                    hosts.put(name.substring(5), ref);
+                }
+            }
+            if (!hosts.isEmpty()) {
+                List<Request> parked = new ArrayList<>(noHosts);
+                noHosts.clear();
+                parked.forEach(this::send);
+            }
+            return this;
+        }
+    }
+}

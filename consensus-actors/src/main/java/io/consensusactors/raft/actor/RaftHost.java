@@ -1,0 +1,294 @@
+package io.consensusactors.raft.actor;
+
+import io.consensusactors.persistence.CborSerializable;
+import io.consensusactors.raft.core.RaftCodec;
+import io.consensusactors.raft.core.RaftMessage;
+import io.consensusactors.raft.core.ReadConsistency;
+import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The Raft side of one cluster node (multi-raft): guardian of every local {@link RaftMember} (supervised, restarted
+ * with backoff), the single timer that ticks all local groups (quiesced groups are skipped), and the transport: all
+ * messages from local members to one node leave in one batch per flush (heartbeats of many groups coalesced per
+ * node pair), encoded with {@link RaftCodec}. Hosts find each other through the Receptionist; a host's node id is
+ * the name of its actor ({@code raft-<nodeId>}).
+ */
+public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
+
+    public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "consensus-raft-host");
+
+    public sealed interface Command {
+    }
+
+    /** Start (or recover) the local member of a group. Empty voters: a member joining an existing group. */
+    public record StartGroup(String groupId, Set<String> initialVoters) implements Command {
+    }
+
+    /** From local members: messages to send. */
+    public record Outbound(String groupId, List<RaftMessage> messages) implements Command {
+    }
+
+    /** From another node's host: a batch of (group, message) pairs. */
+    public record InboundBatch(String fromNode, byte[] payload) implements Command, CborSerializable {
+    }
+
+    /** A client request for the local member of a group. */
+    public record ClientPropose(String groupId, long clientId, long seq, byte[] command, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
+    }
+
+    public record ClientRead(String groupId, byte[] query, ReadConsistency consistency, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
+    }
+
+    /** Administrative requests forwarded to the local member of a group. */
+    public record ToMember(String groupId, RaftMember.Command command) implements Command {
+    }
+
+    record MemberStarted(String groupId, ActorRef<RaftMember.Command> member) implements Command {
+    }
+
+    record Quiesced(String groupId, boolean quiesced) implements Command {
+    }
+
+    public record GetGroups(ActorRef<Set<String>> replyTo) implements Command {
+    }
+
+    private enum Tick implements Command { INSTANCE }
+
+    private enum Flush implements Command { INSTANCE }
+
+    private record PeersChanged(Receptionist.Listing listing) implements Command {
+    }
+
+    private final String nodeId;
+    private final RaftSettings settings;
+    private final Function<String, StateMachine> machines;
+    private final TimerScheduler<Command> timers;
+    private final Map<String, ActorRef<RaftMember.Command>> members = new HashMap<>();
+    private final Set<String> quiesced = new HashSet<>();
+    private final Map<String, ActorRef<Command>> peers = new HashMap<>();
+    private final Map<String, Batch> outbound = new HashMap<>();
+    private boolean flushScheduled;
+
+    private static final class Batch {
+        final List<String> groups = new ArrayList<>();
+        final List<RaftMessage> messages = new ArrayList<>();
+    }
+
+    public static String actorName(String nodeId) {
+        return "raft-" + nodeId;
+    }
+
+    /**
+     * @param machines the state machine of a group, by group id (called once per member start)
+     */
+    public static Behavior<Command> create(String nodeId, RaftSettings settings, Function<String, StateMachine> machines) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RaftHost(ctx, timers, nodeId, settings, machines)));
+    }
+
+    private RaftHost(ActorContext<Command> context, TimerScheduler<Command> timers, String nodeId, RaftSettings settings,
+                     Function<String, StateMachine> machines) {
+        super(context);
+        this.nodeId = nodeId;
+        this.settings = settings;
+        this.machines = machines;
+        this.timers = timers;
+        context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
+        ActorRef<Receptionist.Listing> adapter = context.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
+        context.getSystem().receptionist().tell(Receptionist.subscribe(SERVICE_KEY, adapter));
+        timers.startTimerAtFixedRate(Tick.INSTANCE, settings.tickInterval());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(StartGroup.class, this::onStartGroup)
+                .onMessage(Outbound.class, this::onOutbound)
+                .onMessage(InboundBatch.class, this::onInbound)
+                .onMessage(ClientPropose.class, this::onClientPropose)
+                .onMessage(ClientRead.class, this::onClientRead)
+                .onMessage(ToMember.class, this::onToMember)
+                .onMessage(MemberStarted.class, m -> {
+                    members.put(m.groupId(), m.member());
+                    return this;
+                })
+                .onMessage(Quiesced.class, this::onQuiesced)
+                .onMessage(GetGroups.class, g -> {
+                    g.replyTo().tell(Set.copyOf(members.keySet()));
+                    return this;
+                })
+                .onMessage(Tick.class, t -> onTick())
+                .onMessage(Flush.class, f -> onFlush())
+                .onMessage(PeersChanged.class, this::onPeersChanged)
+                .onSignal(Terminated.class, this::onMemberTerminated)
+                .build();
+    }
+
+    private Behavior<Command> onStartGroup(StartGroup s) {
+        member(s.groupId(), s.initialVoters());
+        return this;
+    }
+
+    private ActorRef<RaftMember.Command> member(String groupId, Set<String> voters) {
+        ActorRef<RaftMember.Command> m = members.get(groupId);
+        if (m != null) {
+            return m;
+        }
+        Supplier<StateMachine> factory = () -> machines.apply(groupId);
+        Behavior<RaftMember.Command> behavior = Behaviors.supervise(
+                        RaftMember.create(groupId, nodeId, voters, factory, settings, getContext().getSelf()))
+                .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        m = getContext().spawn(behavior, "group-" + java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8));
+        getContext().watch(m);
+        members.put(groupId, m);
+        return m;
+    }
+
+    private Behavior<Command> onOutbound(Outbound o) {
+        for (RaftMessage msg : o.messages()) {
+            Batch b = outbound.computeIfAbsent(msg.to(), k -> new Batch());
+            b.groups.add(o.groupId());
+            b.messages.add(msg);
+        }
+        if (!o.messages().isEmpty() && !flushScheduled) {
+            flushScheduled = true;
+            if (settings.flushDelay().isZero()) {
+                getContext().getSelf().tell(Flush.INSTANCE);
+            } else {
+                timers.startSingleTimer(Flush.INSTANCE, settings.flushDelay());
+            }
+        }
+        return this;
+    }
+
+    private Behavior<Command> onFlush() {
+        flushScheduled = false;
+        for (Map.Entry<String, Batch> e : outbound.entrySet()) {
+            ActorRef<Command> peer = peers.get(e.getKey());
+            if (peer == null) {
+                continue; // unknown or unreachable node: Raft treats it as a lost message and retries
+            }
+            peer.tell(new InboundBatch(nodeId, RaftCodec.encodeBatch(e.getValue().groups, e.getValue().messages)));
+        }
+        outbound.clear();
+        return this;
+    }
+
+    private Behavior<Command> onInbound(InboundBatch b) {
+        RaftCodec.decodeBatch(b.payload(), (groupId, msg) -> {
+            if (!msg.to().equals(nodeId)) {
+                return;
+            }
+            ActorRef<RaftMember.Command> m = members.get(groupId);
+            if (m == null) {
+                // a group this node was added to (as learner) or whose member is still starting: start it; it learns
+                // its configuration from the leader
+                m = member(groupId, Set.of());
+            }
+            quiesced.remove(groupId);
+            m.tell(new RaftMember.Deliver(msg));
+        });
+        return this;
+    }
+
+    private Behavior<Command> onClientPropose(ClientPropose p) {
+        ActorRef<RaftMember.Command> m = members.get(p.groupId());
+        if (m == null) {
+            p.replyTo().tell(new ClientReply.NotLeader(p.groupId(), null));
+        } else {
+            quiesced.remove(p.groupId());
+            m.tell(new RaftMember.Propose(p.clientId(), p.seq(), p.command(), p.replyTo()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onClientRead(ClientRead r) {
+        ActorRef<RaftMember.Command> m = members.get(r.groupId());
+        if (m == null) {
+            r.replyTo().tell(new ClientReply.NotLeader(r.groupId(), null));
+        } else {
+            quiesced.remove(r.groupId());
+            m.tell(new RaftMember.Read(r.query(), r.consistency(), r.replyTo()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onToMember(ToMember t) {
+        ActorRef<RaftMember.Command> m = members.get(t.groupId());
+        if (m != null) {
+            quiesced.remove(t.groupId());
+            m.tell(t.command());
+        }
+        return this;
+    }
+
+    private Behavior<Command> onQuiesced(Quiesced q) {
+        if (q.quiesced()) {
+            quiesced.add(q.groupId());
+        } else {
+            quiesced.remove(q.groupId());
+        }
+        return this;
+    }
+
+    private Behavior<Command> onTick() {
+        for (Map.Entry<String, ActorRef<RaftMember.Command>> e : members.entrySet()) {
+            if (!quiesced.contains(e.getKey())) {
+                e.getValue().tell(RaftMember.Tick.INSTANCE);
+            }
+        }
+        return this;
+    }
+
+    private Behavior<Command> onPeersChanged(PeersChanged p) {
+        Set<ActorRef<Command>> refs = p.listing().getServiceInstances(SERVICE_KEY);
+        Map<String, ActorRef<Command>> now = new HashMap<>();
+        for (ActorRef<Command> ref : refs) {
+            String name = ref.path().name();
+            if (name.startsWith("raft-")) {
+                now.put(name.substring(5), ref);
+            }
+        }
+        boolean lost = !now.keySet().containsAll(peers.keySet());
+        peers.clear();
+        peers.putAll(now);
+        if (lost && !quiesced.isEmpty()) {
+            // a node disappeared: quiesced groups led from there must notice and elect a new leader
+            for (String g : quiesced) {
+                ActorRef<RaftMember.Command> m = members.get(g);
+                if (m != null) {
+                    m.tell(RaftMember.Wake.INSTANCE);
+                }
+            }
+            quiesced.clear();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onMemberTerminated(Terminated t) {
+        members.values().removeIf(ref -> ref.equals(t.getRef()));
+        return this;
+    }
+}

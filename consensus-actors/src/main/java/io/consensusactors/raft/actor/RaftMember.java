@@ -1,0 +1,399 @@
+package io.consensusactors.raft.actor;
+
+import io.consensusactors.persistence.CborSerializable;
+import io.consensusactors.raft.core.Configuration;
+import io.consensusactors.raft.core.Entry;
+import io.consensusactors.raft.core.ProposeResult;
+import io.consensusactors.raft.core.RaftCodec;
+import io.consensusactors.raft.core.RaftMessage;
+import io.consensusactors.raft.core.RaftNode;
+import io.consensusactors.raft.core.ReadConsistency;
+import io.consensusactors.raft.core.ReadState;
+import io.consensusactors.raft.core.Ready;
+import io.consensusactors.raft.core.Role;
+import io.consensusactors.raft.core.SnapshotMeta;
+import io.consensusactors.statemachine.SessionStateMachine;
+import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * One member of one Raft group: a thin shell around {@link RaftNode}. It event-sources the member's hard state and
+ * log through Pekko Persistence (one journal write per {@link Ready}: group commit), sends what the core asks through
+ * the node's {@link RaftHost} (messages that must wait for the write only after it), applies committed entries to an
+ * exactly-once {@link SessionStateMachine}, and answers clients once their entry is applied or their read confirmed.
+ *
+ * <p>While a write is in flight Pekko stashes new commands; they are fed to the core together once it completes and
+ * leave in the next single write — batching arises from the load, with no timer.
+ */
+public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, RaftEvent, DurableLog> {
+
+    public sealed interface Command {
+    }
+
+    /** A Raft message from another member (via the hosts). */
+    public record Deliver(RaftMessage message) implements Command {
+    }
+
+    /** One tick of the node's clock. */
+    public enum Tick implements Command { INSTANCE }
+
+    /** Wake a quiesced member (its leader's node may have failed). */
+    public enum Wake implements Command { INSTANCE }
+
+    private enum Flush implements Command { INSTANCE }
+
+    private enum CompactNow implements Command { INSTANCE }
+
+    /** Propose a command under the client session (clientId, seq); seq 0 opens the session. */
+    public record Propose(long clientId, long seq, byte[] command, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
+    }
+
+    public record Read(byte[] query, ReadConsistency consistency, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
+    }
+
+    public record TransferLeadership(String to, ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
+    }
+
+    /** Joint-consensus change to these voters and learners (node ids). */
+    public record ChangeMembership(Set<String> voters, Set<String> learners, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
+    }
+
+    public record GetStatus(ActorRef<Status> replyTo) implements Command, CborSerializable {
+    }
+
+    /** A member's view of its group. */
+    public record Status(String groupId, String member, Role role, long term, String leader, long commitIndex,
+                         long appliedIndex, long lastIndex, long snapshotIndex, Set<String> voters,
+                         Set<String> learners, boolean joint, boolean quiesced) implements CborSerializable {
+    }
+
+    private record PendingProposal(long term, long clientId, long seq, ActorRef<ClientReply> replyTo) {
+    }
+
+    private record PendingRead(byte[] query, ActorRef<ClientReply> replyTo) {
+    }
+
+    private final ActorContext<Command> context;
+    private final String groupId;
+    private final String memberId;
+    private final Configuration initial;
+    private final RaftSettings settings;
+    private final ActorRef<RaftHost.Command> host;
+    private final Supplier<StateMachine> machineFactory;
+
+    private RaftNode core;
+    private SessionStateMachine machine;
+    private boolean flushScheduled;
+    private boolean compactScheduled;
+    private boolean reportedQuiesced;
+    private Role lastRole = Role.FOLLOWER;
+    private long nextReadContext = 1;
+    private final Map<Long, PendingProposal> proposals = new HashMap<>();
+    private final Map<Long, PendingRead> reads = new HashMap<>();
+    private final List<ReadState> readsAwaitingApply = new ArrayList<>();
+
+    public static PersistenceId persistenceId(String groupId, String memberId) {
+        return PersistenceId.of("raft", groupId + "@" + memberId, "|");
+    }
+
+    /**
+     * @param initialVoters voters of a new group (ignored once the journal holds a configuration); empty for a member
+     *                      that joins an existing group (it learns the configuration from the leader)
+     */
+    public static Behavior<Command> create(String groupId, String memberId, Set<String> initialVoters,
+                                           Supplier<StateMachine> machineFactory, RaftSettings settings,
+                                           ActorRef<RaftHost.Command> host) {
+        return Behaviors.setup(ctx -> new RaftMember(ctx, groupId, memberId, initialVoters, machineFactory, settings, host));
+    }
+
+    private RaftMember(ActorContext<Command> context, String groupId, String memberId, Set<String> initialVoters,
+                       Supplier<StateMachine> machineFactory, RaftSettings settings, ActorRef<RaftHost.Command> host) {
+        super(persistenceId(groupId, memberId), SupervisorStrategy.restartWithBackoff(
+                Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        this.context = context;
+        this.groupId = groupId;
+        this.memberId = memberId;
+        this.initial = Configuration.of(initialVoters);
+        this.settings = settings;
+        this.host = host;
+        this.machineFactory = machineFactory;
+    }
+
+    // ------------------------------------------------------------------ persistence plumbing
+
+    @Override
+    public DurableLog emptyState() {
+        return new DurableLog();
+    }
+
+    @Override
+    public EventHandler<DurableLog, RaftEvent> eventHandler() {
+        return (state, event) -> state.apply(event);
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(settings.journalSnapshotEvery(), 2).withDeleteEventsOnSnapshot();
+    }
+
+    @Override
+    public SnapshotAdapter<DurableLog> snapshotAdapter() {
+        return new SnapshotAdapter<>() {
+            @Override
+            public Object toJournal(DurableLog state) {
+                return state.toStored();
+            }
+
+            @Override
+            public DurableLog fromJournal(Object from) {
+                return DurableLog.fromStored((DurableLog.Stored) from);
+            }
+        };
+    }
+
+    @Override
+    public SignalHandler<DurableLog> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+                .build();
+    }
+
+    private void onRecovered(DurableLog state) {
+        core = new RaftNode(memberId, settings.core(), new Random(), initial, state.hardState(), state.snapshot,
+                new ArrayList<>(state.entries));
+        machine = new SessionStateMachine(machineFactory.get(), settings.maxSessions(), settings.sessionExpireAfterEntries());
+        if (state.snapshot.meta().index() > 0) {
+            machine.restore(state.snapshot.data());
+        }
+        context.getLog().debug("raft {}/{} recovered: {}", groupId, memberId, core);
+        host.tell(new RaftHost.MemberStarted(groupId, context.getSelf()));
+        scheduleFlush();
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    @Override
+    public CommandHandler<Command, RaftEvent, DurableLog> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Deliver.class, (s, c) -> input(() -> core.step(c.message())))
+                .onCommand(Tick.class, (s, c) -> input(core::tick))
+                .onCommand(Wake.class, (s, c) -> input(core::wake))
+                .onCommand(Propose.class, this::onPropose)
+                .onCommand(Read.class, this::onRead)
+                .onCommand(TransferLeadership.class, this::onTransfer)
+                .onCommand(ChangeMembership.class, this::onChangeMembership)
+                .onCommand(GetStatus.class, this::onGetStatus)
+                .onCommand(Flush.class, (s, c) -> onFlush())
+                .onCommand(CompactNow.class, (s, c) -> onCompact())
+                .build();
+    }
+
+    private Effect<RaftEvent, DurableLog> input(Runnable r) {
+        r.run();
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private Effect<RaftEvent, DurableLog> onPropose(DurableLog s, Propose p) {
+        ProposeResult r = core.propose(p.clientId(), p.seq(), p.command());
+        if (r instanceof ProposeResult.Accepted a) {
+            proposals.put(a.index(), new PendingProposal(a.term(), p.clientId(), p.seq(), p.replyTo()));
+        } else {
+            p.replyTo().tell(new ClientReply.NotLeader(groupId, ((ProposeResult.Rejected) r).leaderHint()));
+        }
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private Effect<RaftEvent, DurableLog> onRead(DurableLog s, Read r) {
+        long ctx = nextReadContext++;
+        reads.put(ctx, new PendingRead(r.query(), r.replyTo()));
+        core.read(ctx, r.consistency());
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private Effect<RaftEvent, DurableLog> onTransfer(DurableLog s, TransferLeadership t) {
+        boolean ok = core.transferLeadership(t.to());
+        t.replyTo().tell(ok ? new ClientReply.Ok(new byte[0])
+                : new ClientReply.Rejected("cannot transfer leadership of " + groupId + " from " + memberId + " to "
+                + t.to() + ": only the leader can, to a voter (leader is " + core.leader() + ")"));
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private Effect<RaftEvent, DurableLog> onChangeMembership(DurableLog s, ChangeMembership c) {
+        ProposeResult r = core.changeMembership(c.voters(), c.learners());
+        if (r instanceof ProposeResult.Accepted) {
+            c.replyTo().tell(new ClientReply.Ok(new byte[0]));
+        } else {
+            ProposeResult.Rejected rej = (ProposeResult.Rejected) r;
+            c.replyTo().tell(rej.reason() == ProposeResult.Reason.NOT_LEADER
+                    ? new ClientReply.NotLeader(groupId, rej.leaderHint()) : new ClientReply.Rejected(rej.detail()));
+        }
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private Effect<RaftEvent, DurableLog> onGetStatus(DurableLog s, GetStatus g) {
+        Configuration c = core.configuration();
+        g.replyTo().tell(new Status(groupId, memberId, core.role(), core.term(), core.leader(), core.commitIndex(),
+                core.appliedIndex(), core.lastIndex(), core.snapshotMeta().index(), c.voters(), c.learners(), c.joint(),
+                core.isQuiesced()));
+        return Effect().none();
+    }
+
+    private void scheduleFlush() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            context.getSelf().tell(Flush.INSTANCE);
+        }
+    }
+
+    // ------------------------------------------------------------------ the Ready loop
+
+    private Effect<RaftEvent, DurableLog> onFlush() {
+        flushScheduled = false;
+        while (core.hasReady()) {
+            Ready ready = core.ready();
+            host.tell(new RaftHost.Outbound(groupId, ready.messages()));
+            if (ready.needsPersistence()) {
+                return Effect().persist(toEvent(ready)).thenRun(state -> {
+                    finish(ready);
+                    if (core.hasReady()) {
+                        scheduleFlush();
+                    }
+                });
+            }
+            finish(ready);
+        }
+        return Effect().none();
+    }
+
+    private RaftEvent toEvent(Ready r) {
+        byte[] meta = r.snapshot() == null ? null : DurableLog.encodeMeta(r.snapshot().meta());
+        byte[] data = r.snapshot() == null ? null : r.snapshot().data();
+        return new RaftEvent.ReadyPersisted(core.term(), core.votedFor(), core.commitIndex(),
+                r.entries().isEmpty() ? new byte[0] : RaftCodec.encodeEntries(r.entries()), meta, data);
+    }
+
+    /** Everything after the write: acknowledgements, snapshot install, apply, reads, advance. */
+    private void finish(Ready r) {
+        if (!r.messagesAfterPersist().isEmpty()) {
+            host.tell(new RaftHost.Outbound(groupId, r.messagesAfterPersist()));
+        }
+        if (r.snapshot() != null) {
+            machine.restore(r.snapshot().data());
+        }
+        for (Entry e : r.committed()) {
+            apply(e);
+        }
+        for (ReadState rs : r.readStates()) {
+            if (rs.ok()) {
+                readsAwaitingApply.add(rs);
+            } else {
+                PendingRead pr = reads.remove(rs.context());
+                if (pr != null) {
+                    pr.replyTo().tell(new ClientReply.NotLeader(groupId, rs.leaderHint()));
+                }
+            }
+        }
+        core.advance(r);
+        serveReads();
+        if (lastRole == Role.LEADER && core.role() != Role.LEADER) {
+            failPending(); // lost leadership: clients retry elsewhere with the same session and sequence number
+        }
+        lastRole = core.role();
+        if (core.isQuiesced() != reportedQuiesced) {
+            reportedQuiesced = core.isQuiesced();
+            host.tell(new RaftHost.Quiesced(groupId, reportedQuiesced));
+        }
+        if (!compactScheduled && core.appliedIndex() - core.snapshotMeta().index() >= settings.compactAfterEntries()) {
+            compactScheduled = true;
+            context.getSelf().tell(CompactNow.INSTANCE);
+        }
+    }
+
+    private void apply(Entry e) {
+        SessionStateMachine.Result result = null;
+        if (e.type() == Entry.Type.COMMAND) {
+            result = machine.apply(e.index(), e.clientId(), e.seq(), e.data());
+        } else {
+            machine.skip(e.index());
+        }
+        PendingProposal p = proposals.remove(e.index());
+        if (p == null) {
+            return;
+        }
+        if (result == null || e.term() != p.term || e.clientId() != p.clientId || e.seq() != p.seq) {
+            p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader())); // our entry was replaced
+        } else if (result.ok()) {
+            p.replyTo.tell(new ClientReply.Ok(result.value()));
+        } else {
+            p.replyTo.tell(new ClientReply.Rejected("request " + p.seq + " of session " + p.clientId + " was "
+                    + result.outcome() + ": the session expired or a newer request superseded it; open a new session"));
+        }
+    }
+
+    private void serveReads() {
+        if (readsAwaitingApply.isEmpty()) {
+            return;
+        }
+        Iterator<ReadState> it = readsAwaitingApply.iterator();
+        while (it.hasNext()) {
+            ReadState rs = it.next();
+            if (core.appliedIndex() >= rs.index()) {
+                it.remove();
+                PendingRead pr = reads.remove(rs.context());
+                if (pr != null) {
+                    pr.replyTo().tell(new ClientReply.Ok(machine.query(pr.query())));
+                }
+            }
+        }
+    }
+
+    private void failPending() {
+        for (PendingProposal p : proposals.values()) {
+            p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader()));
+        }
+        proposals.clear();
+    }
+
+    private Effect<RaftEvent, DurableLog> onCompact() {
+        compactScheduled = false;
+        long index = core.appliedIndex();
+        if (index <= core.snapshotMeta().index()) {
+            return Effect().none();
+        }
+        SnapshotMeta meta = core.snapshotMetaAt(index);
+        byte[] data = machine.snapshot();
+        return Effect().persist(new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data))
+                .thenRun(state -> core.compact(index, data));
+    }
+}

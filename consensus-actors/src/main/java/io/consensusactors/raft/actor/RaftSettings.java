@@ -1,0 +1,45 @@
+package io.consensusactors.raft.actor;
+
+import com.typesafe.config.Config;
+import io.consensusactors.raft.core.RaftConfig;
+
+import java.time.Duration;
+
+/** Settings of the Raft actors, read from {@code consensus-actors.raft} (see reference.conf). */
+public record RaftSettings(Duration tickInterval, RaftConfig core, long compactAfterEntries, int journalSnapshotEvery,
+                           int maxSessions, long sessionExpireAfterEntries, Duration clientAttemptTimeout,
+                           Duration clientRequestTimeout, int clientSessionsPerGroup, Duration flushDelay) {
+
+    public static final String PREFIX = "consensus-actors.raft";
+
+    public static RaftSettings from(Config config) {
+        Config c = config.getConfig(PREFIX);
+        try {
+            RaftConfig core = new RaftConfig(c.getInt("election-ticks"), c.getInt("heartbeat-ticks"),
+                    c.getBoolean("pre-vote"), c.getBoolean("check-quorum"), c.getInt("max-inflight-messages"),
+                    c.getBytes("max-inflight-bytes"), c.getInt("max-entries-per-message"),
+                    c.getBytes("max-bytes-per-message"), c.getBytes("snapshot-chunk-bytes").intValue(),
+                    c.getInt("lease-safety-ticks"), c.getLong("max-promotion-lag"), c.getInt("quiesce-after-ticks"));
+            RaftSettings s = new RaftSettings(c.getDuration("tick-interval"), core, c.getLong("compact-after-entries"),
+                    c.getInt("journal-snapshot-every"), c.getInt("session.max-sessions"),
+                    c.getLong("session.expire-after-entries"), c.getDuration("client.attempt-timeout"),
+                    c.getDuration("client.request-timeout"), c.getInt("client.sessions-per-group"),
+                    c.getDuration("flush-delay"));
+            if (s.tickInterval.isZero() || s.tickInterval.isNegative()) {
+                throw new IllegalArgumentException(PREFIX + ".tick-interval must be positive");
+            }
+            if (s.compactAfterEntries < 1 || s.journalSnapshotEvery < 1) {
+                throw new IllegalArgumentException(PREFIX + ".compact-after-entries and journal-snapshot-every must be positive");
+            }
+            return s;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid " + PREFIX + " settings: " + e.getMessage()
+                    + " (see consensus-actors' reference.conf for every key and its meaning)", e);
+        }
+    }
+
+    public RaftSettings withCore(RaftConfig c) {
+        return new RaftSettings(tickInterval, c, compactAfterEntries, journalSnapshotEvery, maxSessions,
+                sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay);
+    }
+}
