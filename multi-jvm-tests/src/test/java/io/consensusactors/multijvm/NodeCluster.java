@@ -41,7 +41,7 @@ public final class NodeCluster implements AutoCloseable {
             this.client = new BankClient(host + ":" + httpPort(), Duration.ofSeconds(5));
         }
 
-        int clusterPort() {
+        public int clusterPort() {
             return distinctAddresses ? CLUSTER_PORT : CLUSTER_PORT + index;
         }
 
@@ -62,6 +62,30 @@ public final class NodeCluster implements AutoCloseable {
         }
     }
 
+    /** What a node JVM runs: main class and its arguments. */
+    public interface Launcher {
+        String mainClass();
+
+        List<String> args(Node node, Node seed, Path dataDir);
+    }
+
+    /** The bank node of sample-app. */
+    public static final Launcher BANK = new Launcher() {
+        @Override
+        public String mainClass() {
+            return BankCli.class.getName();
+        }
+
+        @Override
+        public List<String> args(Node n, Node seed, Path dataDir) {
+            return List.of("node", "--node-name", n.name, "--host", n.host, "--port", String.valueOf(n.clusterPort()),
+                    "--http-port", String.valueOf(n.httpPort()),
+                    "--seed-nodes", seed.host + ":" + seed.clusterPort(),
+                    "--data-dir", dataDir.toString(), "--config", resource("multi-jvm-node.conf"));
+        }
+    };
+
+    private final Launcher launcher;
     private final Path logDir;
     private final Path dataDir;
     private final boolean distinctAddresses;
@@ -74,7 +98,12 @@ public final class NodeCluster implements AutoCloseable {
      * @param distinctAddresses give node N the address 127.0.0.N (needed for iptables partitions)
      */
     public NodeCluster(String testName, int size, boolean distinctAddresses) throws IOException {
+        this(testName, size, distinctAddresses, BANK);
+    }
+
+    public NodeCluster(String testName, int size, boolean distinctAddresses, Launcher launcher) throws IOException {
         this.distinctAddresses = distinctAddresses;
+        this.launcher = launcher;
         Path base = Path.of("target", "multi-jvm", testName + "-" + System.currentTimeMillis()).toAbsolutePath();
         this.logDir = base.resolve("logs");
         this.dataDir = base.resolve("data");
@@ -109,19 +138,26 @@ public final class NodeCluster implements AutoCloseable {
 
     public void start(Node n) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // the first node seeds a new cluster; restarted, it must join the running one instead of forming its own
         Node seed = nodes.get(0);
-        List<String> cmd = List.of(java, "-Xmx192m", "-XX:+UseSerialGC", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-XX:TieredStopAtLevel=1",
+        if (n == seed) {
+            for (Node other : nodes) {
+                if (other != n && other.isAlive()) {
+                    seed = other;
+                    break;
+                }
+            }
+        }
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx192m", "-XX:+UseSerialGC",
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-XX:TieredStopAtLevel=1",
                 "-Dlogback.configurationFile=" + resource("node-logback.xml"),
-                "-cp", System.getProperty("java.class.path"), BankCli.class.getName(), "node",
-                "--node-name", n.name, "--host", n.host, "--port", String.valueOf(n.clusterPort()),
-                "--http-port", String.valueOf(n.httpPort()),
-                "--seed-nodes", seed.host + ":" + seed.clusterPort(),
-                "--data-dir", dataDir.toString(), "--config", resource("multi-jvm-node.conf"));
+                "-cp", System.getProperty("java.class.path"), launcher.mainClass()));
+        cmd.addAll(launcher.args(n, seed, dataDir));
         n.process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile())).start();
     }
 
-    private static String resource(String name) {
+    public static String resource(String name) {
         try {
             return Path.of(NodeCluster.class.getClassLoader().getResource(name).toURI()).toString();
         } catch (Exception e) {

@@ -75,6 +75,11 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     public record GetGroups(ActorRef<Set<String>> replyTo) implements Command {
     }
 
+    /** Status of the local member of a group (answered by the member; no answer if this node has none). */
+    public record GetMemberStatus(String groupId, ActorRef<RaftMember.Status> replyTo)
+            implements Command, CborSerializable {
+    }
+
     private enum Tick implements Command { INSTANCE }
 
     private enum Flush implements Command { INSTANCE }
@@ -137,6 +142,13 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 .onMessage(Quiesced.class, this::onQuiesced)
                 .onMessage(GetGroups.class, g -> {
                     g.replyTo().tell(Set.copyOf(members.keySet()));
+                    return this;
+                })
+                .onMessage(GetMemberStatus.class, g -> {
+                    ActorRef<RaftMember.Command> m = members.get(g.groupId());
+                    if (m != null) {
+                        m.tell(new RaftMember.GetStatus(g.replyTo()));
+                    }
                     return this;
                 })
                 .onMessage(Tick.class, t -> onTick())

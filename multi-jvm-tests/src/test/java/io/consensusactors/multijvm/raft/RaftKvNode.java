@@ -1,0 +1,69 @@
+package io.consensusactors.multijvm.raft;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.consensusactors.multijvm.NodeCluster;
+import io.consensusactors.persistence.PersistenceSettings;
+import io.consensusactors.persistence.SchemaInitializer;
+import io.consensusactors.raft.actor.RaftHost;
+import io.consensusactors.raft.actor.RaftSettings;
+import io.consensusactors.statemachine.KeyValueStateMachine;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A node JVM for Raft tests: a cluster member hosting one member of the Raft group "kv" (a key/value state machine),
+ * event-sourced to its own H2 file under the data directory. Args: name host port seedHost:seedPort dataDir.
+ */
+public final class RaftKvNode {
+
+    public static final String SYSTEM = "raftkv";
+    public static final String GROUP = "kv";
+    public static final Set<String> VOTERS = Set.of("node1", "node2", "node3");
+
+    public static void main(String[] args) {
+        String name = args[0];
+        String host = args[1];
+        int port = Integer.parseInt(args[2]);
+        String seed = args[3];
+        Path dataDir = Path.of(args[4]);
+        Config app = ConfigFactory.parseString(String.join("\n",
+                        "pekko.remote.artery.canonical.hostname = \"" + host + "\"",
+                        "pekko.remote.artery.canonical.port = " + port,
+                        "pekko.cluster.seed-nodes = [\"pekko://" + SYSTEM + "@" + seed + "\"]",
+                        "consensus-actors.persistence.data-dir = \"" + dataDir.toString().replace('\\', '/') + "\"",
+                        "consensus-actors.persistence.node-name = \"" + name + "\"",
+                        "consensus-actors.persistence.h2.shared = off"))
+                .withFallback(ConfigFactory.parseFile(new File(args[5])))
+                .withFallback(ConfigFactory.load());
+        PersistenceSettings persistence = PersistenceSettings.read(app);
+        SchemaInitializer.createIfNotExists(persistence);
+        Config config = persistence.toPekkoConfig().withFallback(app);
+        RaftSettings settings = RaftSettings.from(config);
+        ActorSystem.create(Behaviors.setup(ctx -> {
+            var h = ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name));
+            h.tell(new RaftHost.StartGroup(GROUP, VOTERS));
+            return Behaviors.empty();
+        }), SYSTEM, config);
+        System.out.println("RAFT NODE READY " + name);
+    }
+
+    /** How {@link NodeCluster} starts this node. */
+    public static final NodeCluster.Launcher LAUNCHER = new NodeCluster.Launcher() {
+        @Override
+        public String mainClass() {
+            return RaftKvNode.class.getName();
+        }
+
+        @Override
+        public List<String> args(NodeCluster.Node n, NodeCluster.Node seed, Path dataDir) {
+            return List.of(n.name, n.host, String.valueOf(n.clusterPort()), seed.host + ":" + seed.clusterPort(),
+                    dataDir.toString(), NodeCluster.resource("multi-jvm-node.conf"));
+        }
+    };
+}
