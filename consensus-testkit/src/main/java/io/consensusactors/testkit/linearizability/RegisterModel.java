@@ -1,54 +1,80 @@
 package io.consensusactors.testkit.linearizability;
 
 /**
- * One integer register: write(v) returns nothing, read() returns the value (initially 0), cas(expect, update)
- * returns whether it swapped.
+ * One integer register, initially 0: {@link Write} (output ignored, may be null), {@link Read} (output: the
+ * {@code Integer} read), {@link Cas} (output: {@code Boolean}, whether it swapped). A null output means unknown
+ * outcome.
  */
 public final class RegisterModel implements Model<Integer, RegisterModel.Op, Object> {
 
-    public enum Kind { READ, WRITE, CAS }
-
-    public record Op(Kind kind, int value, int expect) {
-        public static Op read() {
-            return new Op(Kind.READ, 0, 0);
+    public sealed interface Op permits Read, Write, Cas {
+        static Op read() {
+            return new Read();
         }
 
-        public static Op write(int v) {
-            return new Op(Kind.WRITE, v, 0);
+        static Op write(int value) {
+            return new Write(value);
         }
 
-        public static Op cas(int expect, int update) {
-            return new Op(Kind.CAS, update, expect);
+        static Op cas(int expect, int update) {
+            return new Cas(expect, update);
         }
+    }
 
+    public record Read() implements Op {
         @Override
         public String toString() {
-            return switch (kind) {
-                case READ -> "read()";
-                case WRITE -> "write(" + value + ")";
-                case CAS -> "cas(" + expect + "->" + value + ")";
-            };
+            return "read()";
         }
+    }
+
+    public record Write(int value) implements Op {
+        @Override
+        public String toString() {
+            return "write(" + value + ")";
+        }
+    }
+
+    public record Cas(int expect, int update) implements Op {
+        @Override
+        public String toString() {
+            return "cas(" + expect + "->" + update + ")";
+        }
+    }
+
+    private final int initial;
+
+    public RegisterModel() {
+        this(0);
+    }
+
+    public RegisterModel(int initial) {
+        this.initial = initial;
     }
 
     @Override
     public Integer init() {
-        return 0;
+        return initial;
     }
 
     @Override
     public Integer step(Integer state, Op op, Object output) {
-        switch (op.kind()) {
-            case WRITE:
-                return op.value();
-            case READ:
-                return output == null || output.equals(state) ? state : null;
-            default:
-                boolean swapped = state == op.expect();
-                if (output != null && !output.equals(swapped)) {
-                    return null;
-                }
-                return swapped ? op.value() : state;
+        if (op instanceof Write w) {
+            return w.value();
         }
+        if (op instanceof Read) {
+            return output == null || state.equals(output) ? state : null;
+        }
+        Cas cas = (Cas) op;
+        boolean swapped = state == cas.expect();
+        if (output != null && !Boolean.valueOf(swapped).equals(output)) {
+            return null;
+        }
+        return swapped ? cas.update() : state;
+    }
+
+    @Override
+    public boolean readOnly(Op input) {
+        return input instanceof Read;
     }
 }
