@@ -99,6 +99,28 @@ public final class SessionStateMachine {
         return new Result(Outcome.APPLIED, result);
     }
 
+    /**
+     * What applying (clientId, seq) would do now, without applying it: {@link Outcome#APPLIED} if it is new,
+     * {@link Outcome#DUPLICATE} with the cached result, {@link Outcome#STALE} or {@link Outcome#SESSION_EXPIRED}.
+     * A leader uses it to answer retries without proposing them again.
+     */
+    public Result precheck(long clientId, long seq) {
+        if (clientId == 0) {
+            return new Result(Outcome.APPLIED, EMPTY);
+        }
+        Session s = sessions.get(clientId);
+        if (seq == 0) {
+            return new Result(s == null ? Outcome.APPLIED : Outcome.SESSION_OPENED, EMPTY);
+        }
+        if (s == null) {
+            return new Result(Outcome.SESSION_EXPIRED, EMPTY);
+        }
+        if (seq == s.seq) {
+            return new Result(Outcome.DUPLICATE, s.result);
+        }
+        return seq < s.seq ? new Result(Outcome.STALE, EMPTY) : new Result(Outcome.APPLIED, EMPTY);
+    }
+
     /** Advances the applied index past an entry that carries no command (no-op, configuration). */
     public void skip(long index) {
         appliedIndex = index;

@@ -13,6 +13,7 @@ import io.consensusactors.raft.core.Ready;
 import io.consensusactors.raft.core.Role;
 import io.consensusactors.raft.core.SnapshotMeta;
 import io.consensusactors.statemachine.SessionStateMachine;
+import io.consensusactors.statemachine.SpeculativeStateMachine;
 import io.consensusactors.statemachine.StateMachine;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -117,6 +118,9 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private final Map<Long, PendingProposal> proposals = new HashMap<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private final List<ReadState> readsAwaitingApply = new ArrayList<>();
+    private final Map<Long, Long> sessionIndex = new HashMap<>();
+    private final List<Propose> parked = new ArrayList<>();
+    private SpeculativeStateMachine speculative;
 
     public static PersistenceId persistenceId(String groupId, String memberId) {
         return PersistenceId.of("raft", groupId + "@" + memberId, "|");
@@ -187,7 +191,9 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private void onRecovered(DurableLog state) {
         core = new RaftNode(memberId, settings.core(), new Random(), initial, state.hardState(), state.snapshot,
                 new ArrayList<>(state.entries));
-        machine = new SessionStateMachine(machineFactory.get(), settings.maxSessions(), settings.sessionExpireAfterEntries());
+        StateMachine user = machineFactory.get();
+        speculative = user instanceof SpeculativeStateMachine sp ? sp : null;
+        machine = new SessionStateMachine(user, settings.maxSessions(), settings.sessionExpireAfterEntries());
         if (state.snapshot.meta().index() > 0) {
             machine.restore(state.snapshot.data());
         }
@@ -221,14 +227,60 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     }
 
     private Effect<RaftEvent, DurableLog> onPropose(DurableLog s, Propose p) {
-        ProposeResult r = core.propose(p.clientId(), p.seq(), p.command());
+        propose(p);
+        scheduleFlush();
+        return Effect().none();
+    }
+
+    private void propose(Propose p) {
+        if (!core.isLeader()) {
+            p.replyTo().tell(new ClientReply.NotLeader(groupId, core.leader()));
+            return;
+        }
+        byte[] payload = p.command();
+        SpeculativeStateMachine.Preparation prep = null;
+        boolean opensSession = p.clientId() != 0 && p.seq() == 0;
+        if (speculative != null && !opensSession) {
+            if (!core.leaderCaughtUp()) {
+                parked.add(p); // new leader: interpret commands only once everything before its term is applied
+                return;
+            }
+            SessionStateMachine.Result pre = machine.precheck(p.clientId(), p.seq());
+            switch (pre.outcome()) {
+                case DUPLICATE -> {
+                    p.replyTo().tell(new ClientReply.Ok(pre.value()));
+                    return;
+                }
+                case STALE, SESSION_EXPIRED -> {
+                    p.replyTo().tell(new ClientReply.Rejected("request " + p.seq() + " of session " + p.clientId()
+                            + " is " + pre.outcome() + ": open a new session"));
+                    return;
+                }
+                default -> {
+                }
+            }
+            Long pendingIndex = sessionIndex.get(p.clientId());
+            PendingProposal pending = pendingIndex == null ? null : proposals.get(pendingIndex);
+            if (pending != null && pending.seq == p.seq()) {
+                // a retry of a request still in flight here: answer the retry when the first copy applies
+                proposals.put(pendingIndex, new PendingProposal(pending.term, pending.clientId, pending.seq, p.replyTo()));
+                return;
+            }
+            prep = speculative.prepare(p.command());
+            payload = prep.entry();
+        }
+        ProposeResult r = core.propose(p.clientId(), p.seq(), payload);
         if (r instanceof ProposeResult.Accepted a) {
             proposals.put(a.index(), new PendingProposal(a.term(), p.clientId(), p.seq(), p.replyTo()));
+            if (p.clientId() != 0) {
+                sessionIndex.put(p.clientId(), a.index());
+            }
+            if (prep != null) {
+                speculative.proposed(a.index(), prep);
+            }
         } else {
             p.replyTo().tell(new ClientReply.NotLeader(groupId, ((ProposeResult.Rejected) r).leaderHint()));
         }
-        scheduleFlush();
-        return Effect().none();
     }
 
     private Effect<RaftEvent, DurableLog> onRead(DurableLog s, Read r) {
@@ -329,6 +381,11 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         if (lastRole == Role.LEADER && core.role() != Role.LEADER) {
             failPending(); // lost leadership: clients retry elsewhere with the same session and sequence number
         }
+        if (!parked.isEmpty() && (!core.isLeader() || core.leaderCaughtUp())) {
+            List<Propose> again = new ArrayList<>(parked);
+            parked.clear();
+            again.forEach(this::propose);
+        }
         lastRole = core.role();
         if (core.isQuiesced() != reportedQuiesced) {
             reportedQuiesced = core.isQuiesced();
@@ -347,10 +404,14 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         } else {
             machine.skip(e.index());
         }
+        if (speculative != null) {
+            speculative.retire(e.index());
+        }
         PendingProposal p = proposals.remove(e.index());
         if (p == null) {
             return;
         }
+        sessionIndex.remove(p.clientId, e.index());
         if (result == null || e.term() != p.term || e.clientId() != p.clientId || e.seq() != p.seq) {
             p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader())); // our entry was replaced
         } else if (result.ok()) {
@@ -383,6 +444,10 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader()));
         }
         proposals.clear();
+        sessionIndex.clear();
+        if (speculative != null) {
+            speculative.discardSpeculation();
+        }
     }
 
     private Effect<RaftEvent, DurableLog> onCompact() {

@@ -84,6 +84,7 @@ public final class RaftNode {
     private final Map<String, Progress> progress = new TreeMap<>();
     private boolean needBroadcast;
     private boolean commitDirty;
+    private long termStartIndex;
     private String transferTarget;
     private int transferElapsed;
     /** A TimeoutNow may arrive arbitrarily late: once a transfer was tried, no lease reads for the rest of the term. */
@@ -226,6 +227,14 @@ public final class RaftNode {
         }
         Progress pr = progress.get(member);
         return pr == null ? -1 : pr.match;
+    }
+
+    /**
+     * True when this member leads and has applied everything before its own term (its no-op is applied): its
+     * applied state then includes every entry committed by earlier leaders, so it may interpret new commands.
+     */
+    public boolean leaderCaughtUp() {
+        return role == Role.LEADER && applied >= termStartIndex;
     }
 
     /** True when a leader holds a read lease right now (see {@link ReadConsistency#LEASE}). */
@@ -666,7 +675,8 @@ public final class RaftNode {
         readRound = 0;
         roundSentAt.clear();
         // §5.4.2 / §8: a no-op of the new term lets the leader commit (and learn) everything before it
-        appendLocal(Entry.noop(log.lastIndex() + 1, term));
+        termStartIndex = log.lastIndex() + 1;
+        appendLocal(Entry.noop(termStartIndex, term));
         pendingConfigIndex = log.lastIndex();
         needBroadcast = true;
     }

@@ -1,0 +1,133 @@
+package io.consensusactors.entity;
+
+import io.consensusactors.raft.actor.RaftClient;
+import io.consensusactors.raft.actor.RaftHost;
+import io.consensusactors.raft.actor.RaftSettings;
+import io.consensusactors.sharding.placement.Placement;
+import io.consensusactors.sharding.ring.HashRing;
+import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Consensus-backed entities on one node: hosts this node's replicas of every shard of every registered entity type
+ * and hands out {@link EntityRef}s. Each shard of a type is a Raft group whose members sit on the first
+ * {@code replicas} nodes of the consistent-hash ring's preference list for the shard's group id.
+ *
+ * <p>The ring is built from the <em>initial nodes</em> (like etcd's {@code --initial-cluster}): every node derives
+ * the same placement from the same list, so no two nodes can start a group with different voters. Nodes outside the
+ * list can use entities (as clients); moving groups to them is done by membership change (learner, catch up,
+ * promote, remove), which is not automated yet.
+ */
+public final class ConsensusEntities {
+
+    private final ActorSystem<?> system;
+    private final String nodeId;
+    private final Placement placement;
+    private final Map<String, ReplicatedEntityType<?, ?, ?>> types = new ConcurrentHashMap<>();
+    private final ObjectCodec codec;
+    private final RaftClient client;
+    private final ActorRef<RaftHost.Command> host;
+
+    private ConsensusEntities(ActorSystem<?> system, String nodeId, List<String> initialNodes,
+                              List<ReplicatedEntityType<?, ?, ?>> entityTypes, RaftSettings settings, int vnodes) {
+        this.system = system;
+        this.nodeId = nodeId;
+        this.placement = HashRing.ofIds(vnodes, initialNodes);
+        this.codec = new ObjectCodec(system);
+        for (ReplicatedEntityType<?, ?, ?> t : entityTypes) {
+            if (types.putIfAbsent(t.name(), t) != null) {
+                throw new IllegalArgumentException("entity type " + t.name() + " registered twice");
+            }
+            if (t.replicas() > initialNodes.size()) {
+                throw new IllegalArgumentException("entity type " + t.name() + " wants " + t.replicas()
+                        + " replicas but only " + initialNodes.size() + " initial nodes are configured: "
+                        + "lower its replicas or list more nodes");
+            }
+        }
+        this.client = RaftClient.create(system, settings);
+        if (initialNodes.contains(nodeId)) {
+            this.host = system.systemActorOf(RaftHost.create(nodeId, settings, this::machineFor),
+                    RaftHost.actorName(nodeId), Props.empty());
+            for (ReplicatedEntityType<?, ?, ?> t : entityTypes) {
+                for (int s = 0; s < t.shards(); s++) {
+                    Set<String> voters = replicasOf(t, s);
+                    if (voters.contains(nodeId)) {
+                        host.tell(new RaftHost.StartGroup(t.groupId(s), voters));
+                    }
+                }
+            }
+        } else {
+            this.host = null; // a client-only node
+        }
+    }
+
+    /**
+     * Starts the entity runtime on this node.
+     *
+     * @param nodeId       this node's id (must be unique in the cluster and stable across restarts)
+     * @param initialNodes the nodes that host replicas, identical on every node
+     * @param types        every entity type the application uses, identical on every node
+     */
+    public static ConsensusEntities start(ActorSystem<?> system, String nodeId, List<String> initialNodes,
+                                          List<ReplicatedEntityType<?, ?, ?>> types) {
+        RaftSettings settings = RaftSettings.from(system.settings().config());
+        if (new LinkedHashSet<>(initialNodes).size() != initialNodes.size() || initialNodes.isEmpty()) {
+            throw new IllegalArgumentException("initial nodes must be a non-empty list of distinct node ids, was " + initialNodes);
+        }
+        return new ConsensusEntities(system, nodeId, List.copyOf(initialNodes), List.copyOf(types), settings,
+                system.settings().config().getInt("consensus-actors.entities.ring-vnodes"));
+    }
+
+    /** The nodes holding the replicas of a shard, first is the preferred one. */
+    public Set<String> replicasOf(ReplicatedEntityType<?, ?, ?> type, int shard) {
+        return new TreeSet<>(placement.owners(type.groupId(shard), type.replicas()));
+    }
+
+    public List<String> preferenceList(ReplicatedEntityType<?, ?, ?> type, int shard) {
+        return new ArrayList<>(placement.owners(type.groupId(shard), type.replicas()));
+    }
+
+    private StateMachine machineFor(String groupId) {
+        int dash = groupId.lastIndexOf('-');
+        ReplicatedEntityType<?, ?, ?> t = dash < 0 ? null : types.get(groupId.substring(0, dash));
+        if (t == null) {
+            throw new IllegalStateException("no entity type for Raft group " + groupId + " on node " + nodeId
+                    + ": register every entity type on every node (ConsensusEntities.start)");
+        }
+        return new EntityShardMachine<>(t.behavior().get(), codec);
+    }
+
+    public <C, E, S> EntityRef<C> entityRefFor(ReplicatedEntityType<C, E, S> type, String entityId) {
+        if (!types.containsKey(type.name())) {
+            throw new IllegalArgumentException("entity type " + type.name() + " is not registered on this node");
+        }
+        return new EntityRef<>(type.groupId(type.shardOf(entityId)), entityId, client, codec);
+    }
+
+    public RaftClient raftClient() {
+        return client;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** This node's Raft host (null on a client-only node). */
+    public ActorRef<RaftHost.Command> host() {
+        return host;
+    }
+
+    public ActorSystem<?> system() {
+        return system;
+    }
+}
