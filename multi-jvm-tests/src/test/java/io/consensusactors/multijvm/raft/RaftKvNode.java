@@ -2,6 +2,7 @@ package io.consensusactors.multijvm.raft;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
@@ -45,16 +46,28 @@ public final class RaftKvNode {
         SchemaInitializer.createIfNotExists(persistence);
         Config config = persistence.toPekkoConfig().withFallback(app);
         RaftSettings settings = RaftSettings.from(config);
-        ActorSystem.create(Behaviors.setup(ctx -> {
-            var h = ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name));
-            h.tell(new RaftHost.StartGroup(GROUP, VOTERS));
+        boolean entities = args.length > 6 && args[6].equals("entities");
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+            if (!entities) {
+                var h = ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name));
+                h.tell(new RaftHost.StartGroup(GROUP, VOTERS));
+            }
             return Behaviors.empty();
         }), SYSTEM, config);
+        if (entities) {
+            ConsensusEntities.start(system, name, List.copyOf(new java.util.TreeSet<>(VOTERS)), List.of(LedgerAccount.TYPE));
+        }
         System.out.println("RAFT NODE READY " + name);
     }
 
-    /** How {@link NodeCluster} starts this node. */
-    public static final NodeCluster.Launcher LAUNCHER = new NodeCluster.Launcher() {
+    /** How {@link NodeCluster} starts this node with the "kv" group. */
+    public static final NodeCluster.Launcher LAUNCHER = launcher(false);
+
+    /** ... and with consensus entities ({@link LedgerAccount}) instead. */
+    public static final NodeCluster.Launcher ENTITIES = launcher(true);
+
+    private static NodeCluster.Launcher launcher(boolean entities) {
+        return new NodeCluster.Launcher() {
         @Override
         public String mainClass() {
             return RaftKvNode.class.getName();
@@ -63,7 +76,8 @@ public final class RaftKvNode {
         @Override
         public List<String> args(NodeCluster.Node n, NodeCluster.Node seed, Path dataDir) {
             return List.of(n.name, n.host, String.valueOf(n.clusterPort()), seed.host + ":" + seed.clusterPort(),
-                    dataDir.toString(), NodeCluster.resource("multi-jvm-node.conf"));
+                    dataDir.toString(), NodeCluster.resource("multi-jvm-node.conf"), entities ? "entities" : "kv");
         }
-    };
+        };
+    }
 }

@@ -62,20 +62,7 @@ class RaftLeaderKillTest implements PrintLogsOnFailure.HasCluster {
             for (NodeCluster.Node n : cluster.nodes()) {
                 cluster.start(n);
             }
-            NodeCluster.Node seed = cluster.node(1);
-            Config config = ConfigFactory.parseString(String.join("\n",
-                            "pekko.actor.provider = cluster",
-                            "pekko.loglevel = WARNING",
-                            "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"",
-                            "pekko.remote.artery.canonical.port = 0",
-                            "pekko.cluster.seed-nodes = [\"pekko://" + RaftKvNode.SYSTEM + "@" + seed.host + ":" + seed.clusterPort() + "\"]",
-                            "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
-                            "pekko.cluster.split-brain-resolver.active-strategy = keep-majority",
-                            "pekko.coordinated-shutdown.exit-jvm = off",
-                            "consensus-actors.raft.client.request-timeout = 30s"))
-                    .withFallback(ConfigFactory.parseFile(new java.io.File(NodeCluster.resource("multi-jvm-node.conf"))))
-                    .withFallback(ConfigFactory.load());
-            ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), RaftKvNode.SYSTEM, config);
+            ActorSystem<Void> system = clientSystem(cluster.node(1));
             try {
                 RaftSettings settings = RaftSettings.from(system.settings().config());
                 RaftClient client = RaftClient.create(system, settings);
@@ -135,6 +122,23 @@ class RaftLeaderKillTest implements PrintLogsOnFailure.HasCluster {
                 system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** This test JVM as a client member of the nodes' cluster (it hosts no Raft member). */
+    static ActorSystem<Void> clientSystem(NodeCluster.Node seed) {
+        Config config = ConfigFactory.parseString(String.join("\n",
+                        "pekko.actor.provider = cluster",
+                        "pekko.loglevel = WARNING",
+                        "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"",
+                        "pekko.remote.artery.canonical.port = 0",
+                        "pekko.cluster.seed-nodes = [\"pekko://" + RaftKvNode.SYSTEM + "@" + seed.host + ":" + seed.clusterPort() + "\"]",
+                        "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
+                        "pekko.cluster.split-brain-resolver.active-strategy = keep-majority",
+                        "pekko.coordinated-shutdown.exit-jvm = off",
+                        "consensus-actors.raft.client.request-timeout = 30s"))
+                .withFallback(ConfigFactory.parseFile(new java.io.File(NodeCluster.resource("multi-jvm-node.conf"))))
+                .withFallback(ConfigFactory.load());
+        return ActorSystem.create(Behaviors.empty(), RaftKvNode.SYSTEM, config);
     }
 
     private static String cachedLeader(RaftClient client) {
