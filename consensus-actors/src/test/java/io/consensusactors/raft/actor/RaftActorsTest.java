@@ -48,12 +48,16 @@ class RaftActorsTest {
     }
 
     static Map<String, ActorRef<RaftHost.Command>> startHosts(ActorTestKit kit, RaftSettings settings) {
+        return startHosts(kit, settings, "g1");
+    }
+
+    static Map<String, ActorRef<RaftHost.Command>> startHosts(ActorTestKit kit, RaftSettings settings, String group) {
         java.util.HashMap<String, ActorRef<RaftHost.Command>> hosts = new java.util.HashMap<>();
         for (String n : NODES) {
             hosts.put(n, kit.spawn(RaftHost.create(n, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(n)));
         }
         for (ActorRef<RaftHost.Command> h : hosts.values()) {
-            h.tell(new RaftHost.StartGroup("g1", NODES));
+            h.tell(new RaftHost.StartGroup(group, NODES));
         }
         return hosts;
     }
@@ -74,13 +78,25 @@ class RaftActorsTest {
 
     @Test
     void concurrentWritesAndReadsAreLinearizableAndSurviveAFullRestart() throws Exception {
-        Config cfg = config(PersistenceSettings.h2(dataDir, "raft-actors"));
+        writeThenRestart(config(PersistenceSettings.h2(dataDir, "raft-actors")), "g1");
+    }
+
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable(named = "CA_PG_URL", matches = ".+")
+    void onPostgresConcurrentWritesAndReadsAreLinearizableAndSurviveAFullRestart() throws Exception {
+        String env = System.getenv("CA_PG_USER");
+        String pw = System.getenv("CA_PG_PASSWORD");
+        writeThenRestart(config(PersistenceSettings.postgres(System.getenv("CA_PG_URL"), env == null ? "" : env,
+                pw == null ? "" : pw)), "pg" + System.currentTimeMillis());
+    }
+
+    private void writeThenRestart(Config cfg, String group) throws Exception {
         SchemaInitializer.createIfNotExists(cfg);
         ActorTestKit kit = ActorTestKit.create("raft1", cfg);
         RaftSettings settings = RaftSettings.from(kit.system().settings().config());
         HistoryRecorder<KvModel.Op, String> history = new HistoryRecorder<>();
         try {
-            startHosts(kit, settings);
+            startHosts(kit, settings, group);
             RaftClient client = RaftClient.create(kit.system(), settings);
             List<CompletableFuture<?>> all = new ArrayList<>();
             for (int c = 0; c < 8; c++) {
@@ -93,8 +109,8 @@ class RaftActorsTest {
                     chain = chain.thenCompose(x -> {
                         KvModel.Op op = write ? KvModel.Op.put(key, value) : KvModel.Op.get(key);
                         HistoryRecorder.Pending<KvModel.Op, String> p = history.invoke(clientNo, op);
-                        var f = write ? client.propose("g1", KeyValueStateMachine.put(key, value))
-                                : client.read("g1", KeyValueStateMachine.get(key), ReadConsistency.LINEARIZABLE);
+                        var f = write ? client.propose(group, KeyValueStateMachine.put(key, value))
+                                : client.read(group, KeyValueStateMachine.get(key), ReadConsistency.LINEARIZABLE);
                         return f.handle((r, e) -> {
                             if (e == null) {
                                 p.ok(str(r));
@@ -116,18 +132,18 @@ class RaftActorsTest {
         // every acknowledged write survives stopping the whole system: a new one recovers it from H2
         ActorTestKit kit2 = ActorTestKit.create("raft2", cfg);
         try {
-            startHosts(kit2, settings);
+            startHosts(kit2, settings, group);
             RaftClient client = RaftClient.create(kit2.system(), settings);
             for (int k = 0; k < 3; k++) {
                 String key = "k" + k;
-                String got = str(await(client.read("g1", KeyValueStateMachine.get(key), ReadConsistency.LINEARIZABLE)));
+                String got = str(await(client.read(group, KeyValueStateMachine.get(key), ReadConsistency.LINEARIZABLE)));
                 final String k2 = key;
                 boolean written = history.history().stream().anyMatch(op -> op.input() instanceof KvModel.Put put
                         && put.key().equals(k2) && put.value().equals(got));
                 assertTrue(written, "after recovery " + key + " holds a value that was written (" + got + ")");
             }
             // the last acknowledged write per key is what recovery shows
-            assertEquals(lastWrite(history, "k0"), str(await(client.read("g1", KeyValueStateMachine.get("k0"), ReadConsistency.LEASE))));
+            assertEquals(lastWrite(history, "k0"), str(await(client.read(group, KeyValueStateMachine.get("k0"), ReadConsistency.LEASE))));
         } finally {
             kit2.shutdownTestKit();
         }
