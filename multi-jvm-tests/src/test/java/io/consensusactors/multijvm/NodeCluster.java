@@ -49,6 +49,10 @@ public final class NodeCluster implements AutoCloseable {
             return distinctAddresses ? HTTP_PORT : HTTP_PORT + index;
         }
 
+        NodeCluster cluster() {
+            return NodeCluster.this;
+        }
+
         public long pid() {
             return process.pid();
         }
@@ -81,9 +85,18 @@ public final class NodeCluster implements AutoCloseable {
             return List.of("node", "--node-name", n.name, "--host", n.host, "--port", String.valueOf(n.clusterPort()),
                     "--http-port", String.valueOf(n.httpPort()),
                     "--seed-nodes", seed.host + ":" + seed.clusterPort(),
-                    "--data-dir", dataDir.toString(), "--config", resource("multi-jvm-node.conf"));
+                    "--data-dir", dataDir.toString(), "--config", resource("multi-jvm-node.conf"),
+                    "--initial-nodes", initialNodes(n));
         }
     };
+
+    private static String initialNodes(Node n) {
+        List<String> names = new ArrayList<>();
+        for (Node m : n.cluster().nodes) {
+            names.add(m.name);
+        }
+        return String.join(",", names);
+    }
 
     private final Launcher launcher;
     private final Path logDir;

@@ -38,6 +38,7 @@ class BankNodeTest {
                 pekko.loglevel = WARNING
                 consensus-actors.persistence { database = h2-mem, node-name = bank-node-test, h2.shared = off }
                 bank.http.port = 0
+                consensus-actors.raft.tick-interval = 20ms
                 """).withFallback(ConfigFactory.load());
         node = BankNode.start(config, "test-node");
         org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(node.system);

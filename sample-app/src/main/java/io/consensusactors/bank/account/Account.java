@@ -127,8 +127,10 @@ public final class Account
 
     @Override
     public State emptyState() {
-        return new State(false, 0, new LinkedHashMap<>());
+        return EMPTY;
     }
+
+    public static final State EMPTY = new State(false, 0, new LinkedHashMap<>());
 
     @Override
     public RetentionCriteria retentionCriteria() {
@@ -145,76 +147,99 @@ public final class Account
                 .build();
     }
 
-    private ReplyEffect<Event, State> onOpen(State state, Open cmd) {
-        long hash = requestHash(cmd.requestId());
-        if (state.open) {
-            Long previous = state.applied.get(hash);
-            return previous != null
-                    ? Effect().reply(cmd.replyTo(), balance(previous))
-                    : Effect().reply(cmd.replyTo(), new AccountReply.Rejected(AccountReply.Reason.ALREADY_OPEN,
-                    "account '" + accountId + "' is already open"));
-        }
-        if (cmd.initialBalance() < 0) {
-            return Effect().reply(cmd.replyTo(), new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
-                    "initial balance must be zero or positive, was " + cmd.initialBalance()));
-        }
-        return Effect().persist(new Opened(cmd.initialBalance(), hash))
-                .thenReply(cmd.replyTo(), s -> balance(s.balance));
+    /** What a command does to an account: an event to persist (then the reply is the new balance), or a reply. */
+    public record Decision(Event event, AccountReply reply) {
     }
 
-    private ReplyEffect<Event, State> onDeposit(State state, Deposit cmd) {
-        return change(state, cmd.amount(), cmd.requestId(), cmd.replyTo(), false);
-    }
+    /** The kinds of mutating command. */
+    public enum Change { OPEN, DEPOSIT, WITHDRAW }
 
-    private ReplyEffect<Event, State> onWithdraw(State state, Withdraw cmd) {
-        return change(state, cmd.amount(), cmd.requestId(), cmd.replyTo(), true);
-    }
-
-    private ReplyEffect<Event, State> change(State state, long amount, String requestId,
-                                              ActorRef<AccountReply> replyTo, boolean withdraw) {
-        if (!state.open) {
-            return Effect().reply(replyTo, unknown());
-        }
+    /**
+     * The account's business rules as a pure function of the state, shared by the Cluster Sharding entity and the
+     * consensus-backed one: exactly-once by request hash, validation, overdraft and overflow checks.
+     */
+    public static Decision decide(String accountId, State state, Change change, long amount, String requestId) {
         long hash = requestHash(requestId);
+        if (change == Change.OPEN) {
+            if (state.open) {
+                Long previous = state.applied.get(hash);
+                return previous != null ? new Decision(null, new AccountReply.Balance(accountId, previous))
+                        : new Decision(null, new AccountReply.Rejected(AccountReply.Reason.ALREADY_OPEN,
+                        "account '" + accountId + "' is already open"));
+            }
+            if (amount < 0) {
+                return new Decision(null, new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
+                        "initial balance must be zero or positive, was " + amount));
+            }
+            return new Decision(new Opened(amount, hash), null);
+        }
+        if (!state.open) {
+            return new Decision(null, unknown(accountId));
+        }
         Long previous = state.applied.get(hash);
         if (previous != null) {
-            return Effect().reply(replyTo, balance(previous));
+            return new Decision(null, new AccountReply.Balance(accountId, previous));
         }
         if (amount <= 0) {
-            return Effect().reply(replyTo, new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
+            return new Decision(null, new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
                     "amount must be positive, was " + amount));
         }
+        boolean withdraw = change == Change.WITHDRAW;
         if (withdraw && amount > state.balance) {
-            return Effect().reply(replyTo, new AccountReply.Rejected(AccountReply.Reason.INSUFFICIENT_FUNDS,
+            return new Decision(null, new AccountReply.Rejected(AccountReply.Reason.INSUFFICIENT_FUNDS,
                     "insufficient funds in '" + accountId + "': balance " + state.balance + ", requested " + amount));
         }
         if (!withdraw && state.balance > Long.MAX_VALUE - amount) {
-            return Effect().reply(replyTo, new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
+            return new Decision(null, new AccountReply.Rejected(AccountReply.Reason.INVALID_AMOUNT,
                     "deposit of " + amount + " would overflow the balance of '" + accountId + "'"));
         }
-        Event event = withdraw ? new Withdrawn(amount, hash) : new Deposited(amount, hash);
-        return Effect().persist(event).thenReply(replyTo, s -> balance(s.balance));
+        return new Decision(withdraw ? new Withdrawn(amount, hash) : new Deposited(amount, hash), null);
+    }
+
+    /** The state after an event (the event handler of both backends). */
+    public static State evolve(State s, Event e) {
+        if (e instanceof Opened o) {
+            return s.apply(o.initialBalance(), o.requestHash());
+        }
+        if (e instanceof Deposited d) {
+            return s.apply(s.balance + d.amount(), d.requestHash());
+        }
+        Withdrawn w = (Withdrawn) e;
+        return s.apply(s.balance - w.amount(), w.requestHash());
+    }
+
+    private ReplyEffect<Event, State> onOpen(State state, Open cmd) {
+        return effect(decide(accountId, state, Change.OPEN, cmd.initialBalance(), cmd.requestId()), cmd.replyTo());
+    }
+
+    private ReplyEffect<Event, State> onDeposit(State state, Deposit cmd) {
+        return effect(decide(accountId, state, Change.DEPOSIT, cmd.amount(), cmd.requestId()), cmd.replyTo());
+    }
+
+    private ReplyEffect<Event, State> onWithdraw(State state, Withdraw cmd) {
+        return effect(decide(accountId, state, Change.WITHDRAW, cmd.amount(), cmd.requestId()), cmd.replyTo());
+    }
+
+    private ReplyEffect<Event, State> effect(Decision d, ActorRef<AccountReply> replyTo) {
+        return d.event() == null ? Effect().reply(replyTo, d.reply())
+                : Effect().persist(d.event()).thenReply(replyTo, s -> balance(s.balance));
     }
 
     private ReplyEffect<Event, State> onGetBalance(State state, GetBalance cmd) {
-        return Effect().reply(cmd.replyTo(), state.open ? balance(state.balance) : unknown());
+        return Effect().reply(cmd.replyTo(), state.open ? balance(state.balance) : unknown(accountId));
     }
 
     private AccountReply.Balance balance(long b) {
         return new AccountReply.Balance(accountId, b);
     }
 
-    private AccountReply.Rejected unknown() {
+    public static AccountReply.Rejected unknown(String accountId) {
         return new AccountReply.Rejected(AccountReply.Reason.UNKNOWN_ACCOUNT,
                 "unknown account '" + accountId + "': open it first with POST /accounts/" + accountId);
     }
 
     @Override
     public EventHandler<State, Event> eventHandler() {
-        return newEventHandlerBuilder().forAnyState()
-                .onEvent(Opened.class, (s, e) -> s.apply(e.initialBalance(), e.requestHash()))
-                .onEvent(Deposited.class, (s, e) -> s.apply(s.balance + e.amount(), e.requestHash()))
-                .onEvent(Withdrawn.class, (s, e) -> s.apply(s.balance - e.amount(), e.requestHash()))
-                .build();
+        return newEventHandlerBuilder().forAnyState().onAnyEvent(Account::evolve);
     }
 }

@@ -97,12 +97,21 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    private String initialNodes() {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            names.add("node" + i);
+        }
+        return String.join(",", names);
+    }
+
     private Process launch(int i, Path logs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-cp", System.getProperty("java.class.path"),
                 BankCli.class.getName(), "node", "--node-name", "node" + i, "--host", "127.0.0.1",
                 "--port", String.valueOf(basePort + i - 1), "--http-port", String.valueOf(httpBasePort + i - 1),
-                "--seed-nodes", "127.0.0.1:" + basePort, "--data-dir", dataDir.getPath());
+                "--seed-nodes", "127.0.0.1:" + basePort, "--data-dir", dataDir.getPath(),
+                "--initial-nodes", initialNodes());
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(logs.resolve("node" + i + ".log").toFile()).start();
     }

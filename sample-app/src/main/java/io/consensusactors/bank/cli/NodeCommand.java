@@ -47,6 +47,14 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--pg-password", defaultValue = "", description = "PostgreSQL password")
     String pgPassword;
 
+    @Option(names = "--initial-nodes", split = ",", description = "Node names that hold the replicated accounts, "
+            + "identical on every node, e.g. node1,node2,node3. Default: bank.consensus.initial-nodes, or this node alone.")
+    List<String> initialNodes = new ArrayList<>();
+
+    @Option(names = "--backend", description = "consensus (accounts replicated by Raft, default) or sharding "
+            + "(plain Cluster Sharding entities on a shared H2 file)")
+    String backend;
+
     @Option(names = "--config", description = "Extra HOCON file read in front of the packaged application.conf")
     File extraConfig;
 
@@ -77,6 +85,12 @@ public final class NodeCommand implements Callable<Integer> {
         }
         overlay.put("bank.http.host", host);
         overlay.put("bank.http.port", httpPort);
+        if (!initialNodes.isEmpty()) {
+            overlay.put("bank.consensus.initial-nodes", initialNodes);
+        }
+        if (backend != null) {
+            overlay.put("bank.backend", backend);
+        }
         Config config = ConfigFactory.parseMap(overlay);
         if (extraConfig != null) {
             if (!extraConfig.isFile()) {

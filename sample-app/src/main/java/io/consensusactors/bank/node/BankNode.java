@@ -1,6 +1,9 @@
 package io.consensusactors.bank.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.ArrayList;
+import java.util.List;
 import io.consensusactors.bank.http.BankRoutes;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
@@ -30,6 +33,19 @@ public final class BankNode {
      * Creates the schema first, so a database that is down fails here with a clear message.
      */
     public static BankNode start(Config appConfig, String nodeName) {
+        String backend = appConfig.getString("bank.backend").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!backend.equals("consensus") && !backend.equals("sharding")) {
+            throw new IllegalArgumentException("bank.backend must be 'consensus' (accounts replicated by Raft) or "
+                    + "'sharding' (plain Cluster Sharding entities), was '" + backend + "'");
+        }
+        List<String> initialNodes = new ArrayList<>(appConfig.getStringList("bank.consensus.initial-nodes"));
+        if (initialNodes.isEmpty()) {
+            initialNodes.add(nodeName);
+        }
+        if (backend.equals("consensus")) {
+            // every Raft replica keeps its own log: one H2 file per node, never the shared file
+            appConfig = ConfigFactory.parseString("consensus-actors.persistence.h2.shared = off").withFallback(appConfig);
+        }
         PersistenceSettings persistence = PersistenceSettings.read(appConfig);
         if (persistence.createSchema) {
             SchemaInitializer.createIfNotExists(persistence);
@@ -42,7 +58,9 @@ public final class BankNode {
         }), "bank", config);
         try {
             Duration askTimeout = config.getDuration("bank.ask-timeout");
-            AccountService service = new ShardedAccountService(system, askTimeout);
+            AccountService service = backend.equals("consensus")
+                    ? new ConsensusAccountService(system, nodeName, initialNodes, config.getInt("bank.consensus.shards"))
+                    : new ShardedAccountService(system, askTimeout);
             BankRoutes routes = new BankRoutes(service, membership, nodeName);
             String host = config.getString("bank.http.host");
             int port = config.getInt("bank.http.port");
