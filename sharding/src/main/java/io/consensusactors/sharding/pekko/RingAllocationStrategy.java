@@ -35,6 +35,7 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
         implements ShardCoordinator.ActorSystemDependentAllocationStrategy {
 
     private final int vnodes;
+    private final int partitions;
     private final int maxPerRound;
     private final int stableRounds;
     private Function<ActorRef, String> memberId;
@@ -47,8 +48,9 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
     /** From {@code consensus-actors.sharding.ring-allocation} (see this module's reference.conf). */
     public static RingAllocationStrategy fromConfig(com.typesafe.config.Config config) {
         com.typesafe.config.Config c = config.getConfig("consensus-actors.sharding.ring-allocation");
-        return new RingAllocationStrategy(c.getInt("virtual-nodes"), c.getInt("max-moves-per-round"),
-                c.getInt("stable-rounds"));
+        int partitions = c.hasPath("partitions") ? c.getInt("partitions") : 0;
+        return new RingAllocationStrategy(c.getInt("virtual-nodes"), partitions, c.getInt("max-moves-per-round"),
+                c.getInt("stable-rounds"), null);
     }
 
     /** For Pekko: regions are identified by their node address ({@link #start} learns the local one). */
@@ -58,10 +60,21 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
 
     /** With an explicit region → member id function (tests, or placement by a node attribute). */
     public RingAllocationStrategy(int vnodes, int maxPerRound, int stableRounds, Function<ActorRef, String> memberId) {
-        if (vnodes <= 0 || maxPerRound <= 0 || stableRounds < 0) {
-            throw new IllegalArgumentException("need vnodes > 0, maxPerRound > 0 and stableRounds >= 0");
+        this(vnodes, 0, maxPerRound, stableRounds, memberId);
+    }
+
+    /**
+     * With {@code partitions > 0} the ring is partitioned ({@link HashRing#partitioned}: that many equal partitions,
+     * a power of two) instead of {@code vnodes} random tokens per member.
+     */
+    public RingAllocationStrategy(int vnodes, int partitions, int maxPerRound, int stableRounds,
+                                  Function<ActorRef, String> memberId) {
+        if (vnodes <= 0 || partitions < 0 || maxPerRound <= 0 || stableRounds < 0) {
+            throw new IllegalArgumentException(
+                    "need vnodes > 0, partitions >= 0, maxPerRound > 0 and stableRounds >= 0");
         }
         this.vnodes = vnodes;
+        this.partitions = partitions;
         this.maxPerRound = maxPerRound;
         this.stableRounds = stableRounds;
         this.memberId = memberId;
@@ -87,7 +100,7 @@ public final class RingAllocationStrategy extends ShardCoordinator.AbstractShard
 
     private HashRing ringOf(Set<String> members) {
         if (!members.equals(ringMembers)) {
-            ring = HashRing.ofIds(vnodes, members);
+            ring = partitions > 0 ? HashRing.partitionedIds(partitions, members) : HashRing.ofIds(vnodes, members);
             ringMembers = Set.copyOf(members);
         }
         return ring;
