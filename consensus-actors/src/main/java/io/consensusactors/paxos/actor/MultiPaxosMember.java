@@ -1,0 +1,239 @@
+package io.consensusactors.paxos.actor;
+
+import io.consensusactors.paxos.core.Ballot;
+import io.consensusactors.paxos.core.LogValue;
+import io.consensusactors.paxos.core.MultiPaxosMessage;
+import io.consensusactors.paxos.core.MultiPaxosMessage.AcceptedEntry;
+import io.consensusactors.paxos.core.MultiPaxosReady;
+import io.consensusactors.paxos.core.MultiPaxosReplica;
+import io.consensusactors.paxos.core.PaxosConfig;
+import io.consensusactors.persistence.CborSerializable;
+import io.consensusactors.statemachine.SessionStateMachine;
+import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * One replica of a Multi-Paxos log ({@link MultiPaxosReplica}) as an event-sourced actor: the promise and the accepted
+ * entries of each {@link MultiPaxosReady} are one journal event, written before the replies that depend on them are
+ * sent; inputs that arrive in one mailbox run are handled by one ready (group commit). The committed prefix is applied
+ * to a {@link StateMachine} through a {@link SessionStateMachine}, the same SPI as the Raft members.
+ *
+ * <p>Limits of this shell: members talk through {@link Deliver}, which carries the core's message types and is meant
+ * for members in one ActorSystem (it is not {@link CborSerializable}); there is no log compaction yet, so the journal
+ * and the in-memory log grow with the number of commands. The single-decree register ({@link ConsensusRegister}) is
+ * the cluster-ready Paxos service.
+ */
+public final class MultiPaxosMember
+        extends EventSourcedBehavior<MultiPaxosMember.Command, MultiPaxosMember.Persisted, MultiPaxosMember.Durable> {
+
+    public interface Command {
+    }
+
+    /** The members of the group, indexed by replica id (this member included). */
+    public record SetPeers(List<ActorRef<Command>> peers) implements Command {
+    }
+
+    /** A protocol message from member {@code from} (local transport). */
+    public record Deliver(int from, MultiPaxosMessage message) implements Command {
+    }
+
+    /** Proposes a command; answered once it is applied, or at once if this member does not lead. */
+    public record Propose(LogValue command, ActorRef<Reply> replyTo) implements Command {
+    }
+
+    public sealed interface Reply {
+    }
+
+    /** The command was chosen at {@code slot} and applied with this result. */
+    public record Applied(long slot, SessionStateMachine.Result result) implements Reply {
+    }
+
+    /** This member is not the leader; {@code leaderHint} is the one it believes leads (-1 if none). */
+    public record NotLeader(int leaderHint) implements Reply {
+    }
+
+    /** Another value was chosen in the slot this command was given (leader change): retry (sessions dedupe). */
+    public record Superseded(long slot) implements Reply {
+    }
+
+    private enum Tick implements Command { INSTANCE }
+
+    private enum Flush implements Command { INSTANCE }
+
+    /** Journal event: what one ready made durable. */
+    public record Persisted(Ballot promised, List<Entry> accepted) implements CborSerializable {
+    }
+
+    /** An accepted entry as stored ({@code payload} null for a no-op). */
+    public record Entry(long slot, Ballot ballot, long clientId, long sequence, byte[] payload) {
+    }
+
+    /** The durable acceptor state, changed only by the event handler. */
+    public static final class Durable {
+        Ballot promised = Ballot.NONE;
+        final NavigableMap<Long, AcceptedEntry> accepted = new TreeMap<>();
+    }
+
+    private record Waiter(LogValue command, ActorRef<Reply> replyTo) {
+    }
+
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final int id;
+    private final int replicas;
+    private final PaxosConfig config;
+    private final Duration tick;
+    private final Supplier<StateMachine> machineFactory;
+    private final NavigableMap<Long, Waiter> waiting = new TreeMap<>();
+    private List<ActorRef<Command>> peers = List.of();
+    private MultiPaxosReplica core;
+    private boolean flushScheduled;
+
+    public static Behavior<Command> create(String group, int id, int replicas, PaxosConfig config, Duration tick,
+                                           Supplier<StateMachine> machine) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new MultiPaxosMember(context, timers, group, id, replicas, config, tick, machine)));
+    }
+
+    private MultiPaxosMember(ActorContext<Command> context, TimerScheduler<Command> timers, String group, int id,
+                             int replicas, PaxosConfig config, Duration tick, Supplier<StateMachine> machine) {
+        super(PersistenceId.ofUniqueId("multi-paxos|" + group + "|" + id),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        this.context = context;
+        this.timers = timers;
+        this.id = id;
+        this.replicas = replicas;
+        this.config = config;
+        this.tick = tick;
+        this.machineFactory = machine;
+    }
+
+    @Override
+    public Durable emptyState() {
+        return new Durable();
+    }
+
+    @Override
+    public EventHandler<Durable, Persisted> eventHandler() {
+        return newEventHandlerBuilder().forAnyState().onEvent(Persisted.class, (s, e) -> {
+            if (e.promised() != null) {
+                s.promised = e.promised();
+            }
+            for (Entry en : e.accepted()) {
+                LogValue v = en.payload() == null ? LogValue.NOOP
+                        : LogValue.command(en.clientId(), en.sequence(), en.payload());
+                s.accepted.put(en.slot(), new AcceptedEntry(en.slot(), en.ballot(), v));
+            }
+            return s;
+        }).build();
+    }
+
+    @Override
+    public SignalHandler<Durable> signalHandler() {
+        return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), s -> {
+            core = new MultiPaxosReplica(id, replicas, s.promised, new ArrayList<>(s.accepted.values()),
+                    new SessionStateMachine(machineFactory.get(), 10_000, 10_000_000), config, new Random());
+            timers.startTimerWithFixedDelay(Tick.INSTANCE, tick);
+        }).build();
+    }
+
+    @Override
+    public CommandHandler<Command, Persisted, Durable> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(SetPeers.class, (s, c) -> {
+                    peers = List.copyOf(c.peers());
+                    return Effect().none();
+                })
+                .onCommand(Deliver.class, (s, c) -> input(() -> core.step(c.from(), c.message())))
+                .onCommand(Tick.class, (s, c) -> input(core::tick))
+                .onCommand(Propose.class, (s, c) -> input(() -> onPropose(c)))
+                .onCommand(Flush.class, (s, c) -> onFlush())
+                .build();
+    }
+
+    private Effect<Persisted, Durable> input(Runnable r) {
+        r.run();
+        if (!flushScheduled) {
+            flushScheduled = true;
+            context.getSelf().tell(Flush.INSTANCE); // after the other messages already in the mailbox: group commit
+        }
+        return Effect().none();
+    }
+
+    private void onPropose(Propose p) {
+        long slot = core.propose(p.command());
+        if (slot < 0) {
+            p.replyTo().tell(new NotLeader(core.leaderHint()));
+        } else {
+            waiting.put(slot, new Waiter(p.command(), p.replyTo()));
+        }
+    }
+
+    private Effect<Persisted, Durable> onFlush() {
+        flushScheduled = false;
+        MultiPaxosReady ready = core.ready();
+        send(ready.messages());
+        if (!ready.needsPersistence()) {
+            finish(ready);
+            return Effect().none();
+        }
+        List<Entry> entries = new ArrayList<>(ready.accepted().size());
+        for (AcceptedEntry e : ready.accepted()) {
+            entries.add(new Entry(e.slot(), e.ballot(), e.value().clientId(), e.value().sequence(),
+                    e.value().payload()));
+        }
+        return Effect().persist(new Persisted(ready.promised(), entries)).thenRun(s -> finish(ready));
+    }
+
+    private void finish(MultiPaxosReady ready) {
+        send(ready.messagesAfterPersist());
+        for (MultiPaxosReady.Applied a : ready.applied()) {
+            Waiter w = waiting.remove(a.slot());
+            if (w != null) {
+                w.replyTo().tell(w.command().equals(a.value()) ? new Applied(a.slot(), a.result())
+                        : new Superseded(a.slot()));
+            }
+        }
+        // Slots applied with another value, or filled with a no-op by a new leader, do not report: answer them too.
+        Map<Long, Waiter> passed = waiting.headMap(core.chosenPrefix(), true);
+        for (Map.Entry<Long, Waiter> e : passed.entrySet()) {
+            e.getValue().replyTo().tell(new Superseded(e.getKey()));
+        }
+        passed.clear();
+        if (!core.isLeader() && !waiting.isEmpty()) {
+            for (Map.Entry<Long, Waiter> e : waiting.entrySet()) {
+                e.getValue().replyTo().tell(new NotLeader(core.leaderHint()));
+            }
+            waiting.clear();
+        }
+    }
+
+    private void send(List<MultiPaxosReady.Send> sends) {
+        for (MultiPaxosReady.Send s : sends) {
+            if (s.to() < peers.size()) {
+                peers.get(s.to()).tell(new Deliver(id, s.message()));
+            }
+        }
+    }
+}
