@@ -334,7 +334,9 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         flushScheduled = false;
         while (core.hasReady()) {
             Ready ready = core.ready();
-            host.tell(new RaftHost.Outbound(groupId, ready.messages()));
+            if (!ready.messages().isEmpty()) {
+                host.tell(new RaftHost.Outbound(groupId, ready.messages()));
+            }
             if (ready.needsPersistence()) {
                 return Effect().persist(toEvent(ready)).thenRun(state -> {
                     finish(ready);
