@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Ring hot paths: owner lookup of a key (hash + binary search) and a full rebuild on membership change.
+ * Ring hot paths: owner lookup of a key (hash + binary search, or a shift for the partitioned ring) and a full
+ * rebuild on membership change, for both token schemes.
  * Run: see docs/placement.md.
  */
 @State(Scope.Benchmark)
@@ -33,6 +34,10 @@ public class RingBenchmark {
     @Param({"10", "100"})
     int members;
 
+    /** random: 128 random tokens per member; partitioned: 65,536 equal partitions owned by rendezvous hashing. */
+    @Param({"random", "partitioned"})
+    String scheme;
+
     HashRing ring;
     List<String> ids;
     byte[][] keys;
@@ -44,7 +49,7 @@ public class RingBenchmark {
         for (int i = 0; i < members; i++) {
             ids.add("pekko://bank@10.0.0." + i + ":25520");
         }
-        ring = HashRing.ofIds(128, ids);
+        ring = build();
         keys = new byte[4096][];
         for (int i = 0; i < keys.length; i++) {
             keys[i] = ("account-" + i).getBytes(StandardCharsets.UTF_8);
@@ -63,9 +68,13 @@ public class RingBenchmark {
         return ring.owners(keys[next], 3);
     }
 
+    private HashRing build() {
+        return scheme.equals("partitioned") ? HashRing.partitionedIds(1 << 16, ids) : HashRing.ofIds(128, ids);
+    }
+
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public HashRing rebuild128Vnodes() {
-        return HashRing.ofIds(128, ids);
+    public HashRing rebuild() {
+        return build();
     }
 }

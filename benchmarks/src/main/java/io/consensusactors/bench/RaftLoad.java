@@ -1,0 +1,637 @@
+package io.consensusactors.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.consensusactors.persistence.PersistenceSettings;
+import io.consensusactors.persistence.SchemaInitializer;
+import io.consensusactors.raft.actor.RaftClient;
+import io.consensusactors.raft.actor.RaftHost;
+import io.consensusactors.raft.actor.RaftSettings;
+import io.consensusactors.raft.core.ReadConsistency;
+import io.consensusactors.statemachine.KeyValueStateMachine;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * End-to-end load generator for the Raft actors: one Raft group of three {@link RaftHost}s running a
+ * {@link KeyValueStateMachine}, driven by N concurrent closed-loop clients (each sends its next request when the
+ * previous one is answered) through {@link RaftClient}, with 64-byte values. Writes are proposals (committed on a
+ * majority's journal and applied before the answer); reads are linearizable (ReadIndex) unless told otherwise.
+ *
+ * <p>Modes: {@code mem} (three hosts in this JVM, {@link InMemoryJournal}: events kept in memory as objects),
+ * {@code h2-mem} (H2 in-memory database), {@code h2} (H2 file database under the data directory,
+ * {@code WRITE_DELAY=0}: the durable configuration), {@code jvm3} (three node JVMs, each with its own H2 file, this
+ * JVM joining the cluster as the client). For every (workload, clients) pair it warms up, measures, and prints
+ * ops/s, latency percentiles and the CPU time used. See docs/raft-benchmarks.md for the command line and the
+ * figures measured.
+ */
+public final class RaftLoad {
+
+    static final String GROUP = "kv";
+    static final Set<String> NODES = Set.of("node1", "node2", "node3");
+
+    private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private RaftLoad() {
+    }
+
+    /** Command-line options. */
+    record Options(String mode, List<Integer> clients, List<String> workloads, Duration warmup, Duration rewarmup,
+                   Duration duration, int valueBytes, int keys, ReadConsistency readConsistency, Path dataDir,
+                   String nodeHeap, boolean keepData, boolean threadCpu) {
+
+        static Options parse(String[] args) {
+            String mode = "h2";
+            List<Integer> clients = List.of(64, 1);
+            List<String> workloads = List.of("write", "read");
+            Duration warmup = Duration.ofSeconds(20);
+            Duration rewarmup = null;
+            Duration duration = Duration.ofSeconds(30);
+            int valueBytes = 64;
+            int keys = 10_000;
+            ReadConsistency rc = ReadConsistency.LINEARIZABLE;
+            Path dataDir = Files.isDirectory(Path.of("benchmarks", "target"))
+                    ? Path.of("benchmarks", "target", "raft-load") : Path.of("target", "raft-load");
+            String nodeHeap = "512m";
+            boolean keep = false;
+            boolean threadCpu = false;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--help") || a.equals("-h")) {
+                    usage(null);
+                }
+                if (a.equals("--keep-data")) {
+                    keep = true;
+                    continue;
+                }
+                if (a.equals("--thread-cpu")) {
+                    threadCpu = true;
+                    continue;
+                }
+                if (i + 1 >= args.length) {
+                    usage("missing value after " + a);
+                }
+                String v = args[++i];
+                switch (a) {
+                    case "--mode" -> mode = v;
+                    case "--clients" -> clients = Arrays.stream(v.split(",")).map(String::trim)
+                            .map(Integer::parseInt).toList();
+                    case "--workload" -> workloads = Arrays.stream(v.split(",")).map(String::trim).toList();
+                    case "--warmup" -> warmup = duration(v);
+                    case "--rewarmup" -> rewarmup = duration(v);
+                    case "--duration" -> duration = duration(v);
+                    case "--value-bytes" -> valueBytes = Integer.parseInt(v);
+                    case "--keys" -> keys = Integer.parseInt(v);
+                    case "--read-consistency" -> rc = ReadConsistency.valueOf(v.toUpperCase(Locale.ROOT));
+                    case "--data-dir" -> dataDir = Path.of(v);
+                    case "--node-heap" -> nodeHeap = v;
+                    default -> usage("unknown option " + a);
+                }
+            }
+            if (!List.of("mem", "h2-mem", "h2", "jvm3").contains(mode)) {
+                usage("unknown mode " + mode);
+            }
+            for (String w : workloads) {
+                if (!List.of("write", "read", "mixed").contains(w)) {
+                    usage("unknown workload " + w);
+                }
+            }
+            if (clients.stream().anyMatch(c -> c < 1) || keys < 1 || valueBytes < 1) {
+                usage("clients, keys and value bytes must be positive");
+            }
+            if (rewarmup == null) {
+                rewarmup = warmup.compareTo(Duration.ofSeconds(5)) < 0 ? warmup : Duration.ofSeconds(5);
+            }
+            return new Options(mode, clients, workloads, warmup, rewarmup, duration, valueBytes, keys, rc, dataDir,
+                    nodeHeap, keep, threadCpu);
+        }
+
+        static Duration duration(String v) {
+            String s = v.trim().toLowerCase(Locale.ROOT);
+            if (s.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            }
+            if (s.endsWith("s")) {
+                return Duration.ofMillis((long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+            }
+            if (s.endsWith("m")) {
+                return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)) * 60);
+            }
+            return Duration.ofSeconds(Long.parseLong(s));
+        }
+
+        static void usage(String error) {
+            if (error != null) {
+                System.err.println("error: " + error);
+            }
+            System.err.println("""
+                    usage: RaftLoad [--mode mem|h2-mem|h2|jvm3] [--clients 64,1] [--workload write,read,mixed]
+                                    [--warmup 20s] [--rewarmup 5s] [--duration 30s] [--value-bytes 64] [--keys 10000]
+                                    [--read-consistency linearizable|lease|stale] [--data-dir DIR] [--node-heap 512m]
+                                    [--keep-data] [--thread-cpu]
+                      mode    mem: 3 hosts in this JVM, in-memory journal (no I/O, no serialization)
+                              h2-mem: 3 hosts in this JVM, H2 in-memory database
+                              h2: 3 hosts in this JVM, H2 file under --data-dir (durable: WRITE_DELAY=0)
+                              jvm3: 3 node JVMs with an H2 file each; this JVM is the cluster client
+                      Every workload runs with every client count: warm-up (--warmup for the first run,
+                      --rewarmup for later ones), then --duration measured. --thread-cpu prints where this
+                      JVM's CPU time went, by thread pool (the rest is GC, JIT and other native threads).""");
+            System.exit(error == null ? 0 : 2);
+        }
+    }
+
+    /** A running group and the clients that talk to it. */
+    interface Target extends AutoCloseable {
+        RaftClient client();
+
+        /** CPU time consumed so far by every process of the setup (this JVM and node JVMs). */
+        long cpuNanos();
+
+        String describe();
+
+        @Override
+        void close() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        List<Result> results = execute(o);
+        System.out.println();
+        System.out.println("| mode | workload | clients | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
+                + "| errors | CPU cores busy | CPU µs/op |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Result r : results) {
+            System.out.println(r.row());
+        }
+        System.exit(0);
+    }
+
+    /** Starts the setup of {@code o.mode}, runs every (workload, clients) pair, stops the setup. */
+    static List<Result> execute(Options o) throws Exception {
+        System.out.printf(Locale.ROOT, "RaftLoad %s: mode=%s clients=%s workloads=%s warmup=%ds (later runs %ds) "
+                        + "duration=%ds value=%dB keys=%d reads=%s cpus=%d jvm=%s common-pool-parallelism=%d%n",
+                LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), o.mode, o.clients, o.workloads,
+                o.warmup.toSeconds(), o.rewarmup.toSeconds(), o.duration.toSeconds(), o.valueBytes, o.keys,
+                o.readConsistency, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"),
+                ForkJoinPool.getCommonPoolParallelism());
+        List<Result> results = new ArrayList<>();
+        try (Target target = start(o)) {
+            System.out.println("started: " + target.describe());
+            awaitLeader(target.client());
+            boolean first = true;
+            for (String workload : o.workloads) {
+                for (int n : o.clients) {
+                    Result r = run(o, target, workload, n, first ? o.warmup : o.rewarmup);
+                    first = false;
+                    results.add(r);
+                    System.out.println(r.line());
+                }
+            }
+        }
+        return results;
+    }
+
+    // ------------------------------------------------------------------ setups
+
+    static Target start(Options o) throws Exception {
+        return switch (o.mode) {
+            case "mem" -> {
+                InMemoryJournal.clear();
+                yield inJvm(o, InMemoryJournal.config(),
+                        "3 hosts in one JVM, in-memory journal (events kept as objects, no serialization)");
+            }
+            case "h2-mem" -> inJvm(o, jdbc(PersistenceSettings.h2InMemory("raftload" + System.nanoTime())),
+                    "3 hosts in one JVM, H2 in-memory database");
+            case "h2" -> {
+                Path dir = runDir(o);
+                yield inJvm(o, jdbc(PersistenceSettings.h2(dir, "raftload")),
+                        "3 hosts in one JVM sharing one H2 file " + dir + " (WRITE_DELAY=0)");
+            }
+            case "jvm3" -> ThreeJvms.start(o, runDir(o));
+            default -> throw new IllegalArgumentException(o.mode);
+        };
+    }
+
+    static Path runDir(Options o) throws IOException {
+        Path dir = o.dataDir.resolve(o.mode + "-" + System.currentTimeMillis()).toAbsolutePath();
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    static Config baseConfig() {
+        return ConfigFactory.parseString("""
+                pekko.loglevel = WARNING
+                pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+                pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+                pekko.actor.provider = local
+                pekko.coordinated-shutdown.exit-jvm = off
+                """);
+    }
+
+    /** The JDBC journal configuration for a {@code consensus-actors.persistence} overlay, schema created. */
+    static Config jdbc(Config persistenceOverlay) {
+        Config app = persistenceOverlay.withFallback(ConfigFactory.load());
+        Config cfg = PersistenceSettings.forNode(app).withFallback(persistenceOverlay);
+        SchemaInitializer.createIfNotExists(PersistenceSettings.read(app));
+        return cfg;
+    }
+
+    static Target inJvm(Options o, Config persistence, String description) {
+        Config cfg = persistence.withFallback(baseConfig()).withFallback(ConfigFactory.load());
+        RaftSettings settings = RaftSettings.from(cfg);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+            for (String n : NODES) {
+                ctx.spawn(RaftHost.create(n, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(n))
+                        .tell(new RaftHost.StartGroup(GROUP, NODES));
+            }
+            return Behaviors.empty();
+        }), "raftload", cfg);
+        RaftClient client = RaftClient.create(system, settings);
+        String url = cfg.hasPath(PersistenceSettings.PREFIX + ".resolved-url")
+                ? cfg.getString(PersistenceSettings.PREFIX + ".resolved-url") : "";
+        return new Target() {
+            @Override
+            public RaftClient client() {
+                return client;
+            }
+
+            @Override
+            public long cpuNanos() {
+                return processCpuNanos();
+            }
+
+            @Override
+            public String describe() {
+                return description + (url.isEmpty() ? "" : " [" + url + "]") + "; tick "
+                        + settings.tickInterval().toMillis() + " ms, flush-delay "
+                        + settings.flushDelay().toMillis() + " ms";
+            }
+
+            @Override
+            public void close() throws Exception {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                if (!o.keepData && o.mode.equals("h2") && url.startsWith("jdbc:h2:file:")) {
+                    deleteQuietly(Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';'))).getParent());
+                }
+            }
+        };
+    }
+
+    /** System properties given to this JVM that the node JVMs get too (so both sides run alike). */
+    static final List<String> INHERITED_PROPERTIES = List.of("java.util.concurrent.ForkJoinPool.common.parallelism",
+            "raftload.loglevel", "logback.configurationFile");
+
+    /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
+    static final class ThreeJvms implements Target {
+        private final List<Process> nodes = new ArrayList<>();
+        private final Path dir;
+        private final Options options;
+        private ActorSystem<Void> system;
+        private RaftClient client;
+
+        private ThreeJvms(Options options, Path dir) {
+            this.options = options;
+            this.dir = dir;
+        }
+
+        static ThreeJvms start(Options o, Path dir) throws Exception {
+            ThreeJvms t = new ThreeJvms(o, dir);
+            try {
+                t.launch();
+            } catch (Exception e) {
+                t.close();
+                throw e;
+            }
+            return t;
+        }
+
+        private void launch() throws Exception {
+            int[] ports = freePorts(4);
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String seed = "127.0.0.1:" + ports[0];
+            List<String> names = NODES.stream().sorted().toList();
+            for (int i = 0; i < names.size(); i++) {
+                List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.nodeHeap));
+                for (String property : INHERITED_PROPERTIES) {
+                    if (System.getProperty(property) != null) {
+                        cmd.add("-D" + property + "=" + System.getProperty(property));
+                    }
+                }
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RaftLoadNode.class.getName(),
+                        names.get(i), "127.0.0.1", String.valueOf(ports[i]), seed, dir.toString()));
+                Path log = dir.resolve(names.get(i) + ".log");
+                nodes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
+            }
+            Config cfg = RaftLoadNode.clusterConfig("127.0.0.1", ports[3], seed, "client")
+                    .withFallback(ConfigFactory.load());
+            RaftSettings settings = RaftSettings.from(cfg);
+            system = ActorSystem.create(Behaviors.empty(), RaftLoadNode.SYSTEM, cfg);
+            client = RaftClient.create(system, settings);
+        }
+
+        @Override
+        public RaftClient client() {
+            return client;
+        }
+
+        @Override
+        public long cpuNanos() {
+            long total = processCpuNanos();
+            for (Process p : nodes) {
+                total += p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+            }
+            return total;
+        }
+
+        @Override
+        public String describe() {
+            return "3 node JVMs (-Xmx" + options.nodeHeap + ", one H2 file each under " + dir
+                    + ", WRITE_DELAY=0) + this JVM as cluster client; node pids "
+                    + nodes.stream().map(p -> String.valueOf(p.pid())).toList();
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (system != null) {
+                system.terminate();
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+            for (Process p : nodes) {
+                p.getOutputStream().close(); // the node exits when its stdin closes
+            }
+            for (Process p : nodes) {
+                if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+            if (!options.keepData) {
+                deleteQuietly(dir);
+            } else {
+                System.out.println("node logs and data kept in " + dir);
+            }
+        }
+    }
+
+    static int[] freePorts(int n) throws IOException {
+        int[] ports = new int[n];
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                sockets.add(s);
+                ports[i] = s.getLocalPort();
+            }
+        } finally {
+            for (ServerSocket s : sockets) {
+                s.close();
+            }
+        }
+        return ports;
+    }
+
+    static void deleteQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e);
+        }
+    }
+
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    }
+
+    static Map<Long, Long> threadCpu() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<Long, Long> m = new HashMap<>();
+        for (long id : mx.getAllThreadIds()) {
+            long t = mx.getThreadCpuTime(id);
+            if (t >= 0) {
+                m.put(id, t);
+            }
+        }
+        return m;
+    }
+
+    /** This JVM's CPU time in the measured window by thread pool (thread names without their numbers). */
+    static void printThreadCpu(Map<Long, Long> before, Map<Long, Long> after, long processNanos, long wallNanos) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> byPool = new TreeMap<>();
+        long javaThreads = 0;
+        for (Map.Entry<Long, Long> e : after.entrySet()) {
+            long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            ThreadInfo info = mx.getThreadInfo(e.getKey());
+            String name = info == null ? "(ended)" : info.getThreadName().replaceAll("\\d+", "N");
+            byPool.merge(name, used, Long::sum);
+            javaThreads += used;
+        }
+        byPool.put("(GC, JIT, other native threads)", processNanos - javaThreads);
+        System.out.printf(Locale.ROOT, "  CPU by thread pool, %.1f s measured, %.2f cores in total:%n", wallNanos / 1e9,
+                processNanos / (double) wallNanos);
+        byPool.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .filter(e -> e.getValue() > wallNanos / 1000)
+                .forEach(e -> System.out.printf(Locale.ROOT, "    %6.1f%%  %s%n", 100.0 * e.getValue() / processNanos,
+                        e.getKey()));
+    }
+
+    static long gcMillis() {
+        long t = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            t += Math.max(0, gc.getCollectionTime());
+        }
+        return t;
+    }
+
+    /** Proposes until the group answers (a leader was elected and the client found the hosts). */
+    static void awaitLeader(RaftClient client) throws Exception {
+        long t0 = System.nanoTime();
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(90);
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                client.propose(GROUP, KeyValueStateMachine.put("ready", "1")).toCompletableFuture()
+                        .get(15, TimeUnit.SECONDS);
+                System.out.printf(Locale.ROOT, "group answered after %d ms%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                return;
+            } catch (Exception e) {
+                last = e;
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("the Raft group did not answer within 90 s", last);
+    }
+
+    // ------------------------------------------------------------------ closed-loop clients
+
+    enum Phase { WARMUP, MEASURE, STOP }
+
+    record Result(String mode, String workload, int clients, long ops, double seconds, Histogram hist, long errors,
+                  String firstError, double cpuCores, double cpuMicrosPerOp, long gcMillis) {
+
+        double opsPerSecond() {
+            return ops / seconds;
+        }
+
+        static String ms(Histogram h, double percentile) {
+            return String.format(Locale.ROOT, "%.2f", h.getValueAtPercentile(percentile) / 1e6);
+        }
+
+        String line() {
+            return String.format(Locale.ROOT, "RESULT mode=%s workload=%s clients=%d ops/s=%.0f p50=%sms p90=%sms "
+                            + "p99=%sms p99.9=%sms max=%.2fms errors=%d cpu=%.2f cores (%.0f us/op) gc=%dms%s",
+                    mode, workload, clients, opsPerSecond(), ms(hist, 50), ms(hist, 90), ms(hist, 99), ms(hist, 99.9),
+                    hist.getMaxValue() / 1e6, errors, cpuCores, cpuMicrosPerOp, gcMillis,
+                    firstError == null ? "" : " firstError=" + firstError);
+        }
+
+        String row() {
+            return String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %s | %s | %s | %s | %.1f | %d | %.2f | %.0f |",
+                    mode, workload, clients, opsPerSecond(), ms(hist, 50), ms(hist, 90), ms(hist, 99), ms(hist, 99.9),
+                    hist.getMaxValue() / 1e6, errors, cpuCores, cpuMicrosPerOp);
+        }
+    }
+
+    /** One closed-loop client: sends the next request when the previous one is answered. */
+    static final class LoopClient {
+        final int id;
+        final Histogram hist = new Histogram(MAX_LATENCY_NANOS, 3);
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final String workload;
+        final Options o;
+        final RaftClient client;
+        final AtomicReference<Phase> phase;
+        final AtomicLong errors;
+        final AtomicReference<String> firstError;
+        final String value;
+        long ops;
+        long i;
+
+        LoopClient(int id, String workload, Options o, RaftClient client, AtomicReference<Phase> phase,
+                   AtomicLong errors, AtomicReference<String> firstError) {
+            this.id = id;
+            this.workload = workload;
+            this.o = o;
+            this.client = client;
+            this.phase = phase;
+            this.errors = errors;
+            this.firstError = firstError;
+            char[] v = new char[o.valueBytes];
+            Arrays.fill(v, (char) ('a' + id % 26));
+            this.value = new String(v);
+        }
+
+        void next() {
+            Phase atStart = phase.get();
+            if (atStart == Phase.STOP) {
+                done.complete(null);
+                return;
+            }
+            long n = i++;
+            String key = "k" + Math.floorMod(id * 7919L + n, o.keys);
+            boolean write = switch (workload) {
+                case "write" -> true;
+                case "read" -> false;
+                default -> (n & 1) == 0;
+            };
+            long start = System.nanoTime();
+            CompletionStage<byte[]> f = write
+                    ? client.propose(GROUP, KeyValueStateMachine.put(key, value))
+                    : client.read(GROUP, KeyValueStateMachine.get(key), o.readConsistency);
+            f.whenComplete((r, e) -> {
+                long latency = System.nanoTime() - start;
+                if (atStart == Phase.MEASURE && phase.get() == Phase.MEASURE) {
+                    if (e == null) {
+                        hist.recordValue(Math.min(latency, MAX_LATENCY_NANOS));
+                        ops++;
+                    } else {
+                        errors.incrementAndGet();
+                        firstError.compareAndSet(null, String.valueOf(e));
+                    }
+                }
+                next();
+            });
+        }
+    }
+
+    static Result run(Options o, Target target, String workload, int n, Duration warmup) throws Exception {
+        AtomicReference<Phase> phase = new AtomicReference<>(Phase.WARMUP);
+        AtomicLong errors = new AtomicLong();
+        AtomicReference<String> firstError = new AtomicReference<>();
+        List<LoopClient> clients = new ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            clients.add(new LoopClient(c, workload, o, target.client(), phase, errors, firstError));
+        }
+        for (LoopClient c : clients) {
+            c.next();
+        }
+        Thread.sleep(warmup.toMillis());
+        long cpu0 = target.cpuNanos();
+        long gc0 = gcMillis();
+        long own0 = processCpuNanos();
+        Map<Long, Long> threads0 = o.threadCpu ? threadCpu() : Map.of();
+        long t0 = System.nanoTime();
+        phase.set(Phase.MEASURE);
+        Thread.sleep(o.duration.toMillis());
+        phase.set(Phase.STOP);
+        long t1 = System.nanoTime();
+        long cpu1 = target.cpuNanos();
+        long gc1 = gcMillis();
+        long own1 = processCpuNanos();
+        if (o.threadCpu) {
+            printThreadCpu(threads0, threadCpu(), own1 - own0, t1 - t0);
+        }
+        for (LoopClient c : clients) {
+            c.done.get(60, TimeUnit.SECONDS);
+        }
+        Histogram all = new Histogram(MAX_LATENCY_NANOS, 3);
+        long ops = 0;
+        for (LoopClient c : clients) {
+            all.add(c.hist);
+            ops += c.ops;
+        }
+        double seconds = (t1 - t0) / 1e9;
+        double cpuSeconds = (cpu1 - cpu0) / 1e9;
+        String label = workload.equals("write") ? workload
+                : workload + "/" + o.readConsistency.name().toLowerCase(Locale.ROOT);
+        return new Result(o.mode, label, n, ops, seconds, all, errors.get(), firstError.get(), cpuSeconds / seconds,
+                ops == 0 ? 0 : cpuSeconds * 1e6 / ops, gc1 - gc0);
+    }
+}

@@ -1,0 +1,75 @@
+package io.consensusactors.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.consensusactors.persistence.PersistenceSettings;
+import io.consensusactors.persistence.SchemaInitializer;
+import io.consensusactors.raft.actor.RaftHost;
+import io.consensusactors.raft.actor.RaftSettings;
+import io.consensusactors.statemachine.KeyValueStateMachine;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A node JVM of {@link RaftLoad}'s {@code jvm3} mode: a cluster member hosting one member of the Raft group
+ * {@value RaftLoad#GROUP} (key/value state machine), event-sourced to its own H2 file {@code <dataDir>/<name>}.
+ * It exits when its standard input closes, so it never outlives the load generator that started it.
+ * Args: name host port seedHost:seedPort dataDir.
+ */
+public final class RaftLoadNode {
+
+    static final String SYSTEM = "raftload";
+
+    private RaftLoadNode() {
+    }
+
+    /** Cluster settings shared by the node JVMs and the client JVM. */
+    static Config clusterConfig(String host, int port, String seed, String role) {
+        return ConfigFactory.parseString(String.join("\n",
+                "pekko.loglevel = " + System.getProperty("raftload.loglevel", "WARNING"),
+                "pekko.loggers = [\"org.apache.pekko.event.slf4j.Slf4jLogger\"]",
+                "pekko.logging-filter = \"org.apache.pekko.event.slf4j.Slf4jLoggingFilter\"",
+                "pekko.actor.provider = cluster",
+                "pekko.remote.artery.canonical.hostname = \"" + host + "\"",
+                "pekko.remote.artery.canonical.port = " + port,
+                "pekko.cluster.seed-nodes = [\"pekko://" + SYSTEM + "@" + seed + "\"]",
+                "pekko.cluster.seed-node-timeout = 1s",
+                "pekko.cluster.roles = [\"" + role + "\"]",
+                "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
+                "pekko.coordinated-shutdown.exit-jvm = off"));
+    }
+
+    public static void main(String[] args) throws IOException {
+        String name = args[0];
+        String host = args[1];
+        int port = Integer.parseInt(args[2]);
+        String seed = args[3];
+        Path dataDir = Path.of(args[4]);
+        Config app = clusterConfig(host, port, seed, "raft")
+                .withFallback(PersistenceSettings.h2(dataDir, name))
+                .withFallback(ConfigFactory.load());
+        PersistenceSettings persistence = PersistenceSettings.read(app);
+        SchemaInitializer.createIfNotExists(persistence);
+        Config config = persistence.toPekkoConfig().withFallback(app);
+        RaftSettings settings = RaftSettings.from(config);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+            ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name))
+                    .tell(new RaftHost.StartGroup(RaftLoad.GROUP, RaftLoad.NODES));
+            return Behaviors.<Void>empty();
+        }), SYSTEM, config);
+        System.out.println("RAFT LOAD NODE READY " + name + " " + persistence);
+        while (System.in.read() >= 0) {
+            // wait for the parent to close our stdin (or die)
+        }
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // exiting anyway
+        }
+        System.exit(0);
+    }
+}
