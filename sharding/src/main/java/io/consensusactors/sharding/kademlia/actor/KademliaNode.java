@@ -1,4 +1,6 @@
-package io.consensusactors.sharding.kademlia;
+package io.consensusactors.sharding.kademlia.actor;
+
+import io.consensusactors.sharding.kademlia.*;
 
 import com.typesafe.config.Config;
 import io.consensusactors.sharding.ShardingSerializable;
