@@ -184,7 +184,7 @@ class RaftActorsTest {
                 }
             }
             deadline = System.currentTimeMillis() + 10_000;
-            while (status(kit, d).voters().size() != 4 && System.currentTimeMillis() < deadline) {
+            while ((status(kit, d).voters().size() != 4 || status(kit, d).joint()) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
             }
             RaftMember.Status sd = status(kit, d);
