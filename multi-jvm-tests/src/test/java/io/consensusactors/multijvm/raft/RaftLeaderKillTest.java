@@ -126,16 +126,22 @@ class RaftLeaderKillTest implements PrintLogsOnFailure.HasCluster {
 
     /** This test JVM as a client member of the nodes' cluster (it hosts no Raft member). */
     static ActorSystem<Void> clientSystem(NodeCluster.Node seed) {
-        Config config = ConfigFactory.parseString(String.join("\n",
+        return clientSystem(seed, "127.0.0.1");
+    }
+
+    /** ... bound to {@code host} (a loopback address no node uses, so iptables rules between nodes spare it). */
+    static ActorSystem<Void> clientSystem(NodeCluster.Node seed, String host, String... overrides) {
+        Config config = ConfigFactory.parseString(String.join("\n", overrides))
+                .withFallback(ConfigFactory.parseString(String.join("\n",
                         "pekko.actor.provider = cluster",
                         "pekko.loglevel = WARNING",
-                        "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"",
+                        "pekko.remote.artery.canonical.hostname = \"" + host + "\"",
                         "pekko.remote.artery.canonical.port = 0",
                         "pekko.cluster.seed-nodes = [\"pekko://" + RaftKvNode.SYSTEM + "@" + seed.host + ":" + seed.clusterPort() + "\"]",
                         "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
                         "pekko.cluster.split-brain-resolver.active-strategy = keep-majority",
                         "pekko.coordinated-shutdown.exit-jvm = off",
-                        "consensus-actors.raft.client.request-timeout = 30s"))
+                        "consensus-actors.raft.client.request-timeout = 30s")))
                 .withFallback(ConfigFactory.parseFile(new java.io.File(NodeCluster.resource("multi-jvm-node.conf"))))
                 .withFallback(ConfigFactory.load());
         return ActorSystem.create(Behaviors.empty(), RaftKvNode.SYSTEM, config);
