@@ -5,9 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Network partitions with iptables DROP rules between loopback addresses 127.0.0.N. Only used when the test JVM
- * runs inside a private network namespace ({@code netns.available=true}, set by src/test/netns/bin/java), so no
- * rule ever reaches the host.
+ * Network partitions with iptables DROP rules in the FORWARD chain between node addresses. Only used when the test
+ * JVM runs inside a private network namespace ({@code netns.available=true}, set by src/test/netns/bin/java), so no
+ * rule ever reaches the host; there every node JVM has a namespace and an address of its own ({@link NodeNamespaces}),
+ * so a rule cuts exactly the node-to-node links it names and leaves the test JVM's own connections alone.
  */
 public final class Iptables {
 
@@ -28,15 +29,15 @@ public final class Iptables {
             InterruptedException {
         for (NodeCluster.Node x : a) {
             for (NodeCluster.Node y : b) {
-                run("iptables", "-A", "INPUT", "-s", x.host, "-d", y.host, "-j", "DROP");
-                run("iptables", "-A", "INPUT", "-s", y.host, "-d", x.host, "-j", "DROP");
+                run("iptables", "-A", "FORWARD", "-s", x.host, "-d", y.host, "-j", "DROP");
+                run("iptables", "-A", "FORWARD", "-s", y.host, "-d", x.host, "-j", "DROP");
             }
         }
     }
 
     /** Removes every rule. */
     public static void heal() throws IOException, InterruptedException {
-        run("iptables", "-F", "INPUT");
+        run("iptables", "-F", "FORWARD");
     }
 
     private static void run(String... cmd) throws IOException, InterruptedException {

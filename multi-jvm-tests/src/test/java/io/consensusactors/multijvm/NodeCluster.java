@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Starts bank nodes as real JVM processes (the test classpath, small heap, SerialGC), each on its own loopback
- * address 127.0.0.N, and injects real faults: SIGKILL, SIGSTOP/SIGCONT, restart on the same data, and iptables
- * partitions (only inside a private network namespace, see {@link NetNs}). Closing it kills every node.
+ * Starts node JVMs (bank nodes or a {@link Launcher}'s main) as real processes (the test classpath, small heap,
+ * SerialGC) on loopback ports, or, for partition tests, each in a network namespace of its own
+ * ({@link NodeNamespaces}), and injects real faults: SIGKILL, SIGSTOP/SIGCONT, restart on the same data, and iptables
+ * partitions ({@link Iptables}, only inside a private network namespace). Closing it kills every node.
  */
 public final class NodeCluster implements AutoCloseable {
 
@@ -36,7 +37,8 @@ public final class NodeCluster implements AutoCloseable {
         Node(int index) {
             this.index = index;
             this.name = "node" + index;
-            this.host = distinctAddresses ? "127.0.0." + index : "127.0.0.1";
+            this.host = namespaces != null ? namespaces.nodeAddress(index)
+                    : distinctAddresses ? "127.0.0." + index : "127.0.0.1";
             this.log = logDir.resolve(name + ".log");
             this.client = new BankClient(host + ":" + httpPort(), Duration.ofSeconds(5));
         }
@@ -102,13 +104,16 @@ public final class NodeCluster implements AutoCloseable {
     private final Path logDir;
     private final Path dataDir;
     private final boolean distinctAddresses;
+    private final NodeNamespaces namespaces;
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Long> timings = new TreeMap<>();
 
     /**
      * @param testName directory name for logs and data under target/
      * @param size number of nodes
-     * @param distinctAddresses give node N the address 127.0.0.N (needed for iptables partitions)
+     * @param distinctAddresses give every node its own address (needed for iptables partitions): inside a private
+     *                          network namespace ({@link Iptables#available()}) each node JVM runs in a namespace of
+     *                          its own ({@link NodeNamespaces}); elsewhere node N listens on 127.0.0.N
      */
     public NodeCluster(String testName, int size, boolean distinctAddresses) throws IOException {
         this(testName, size, distinctAddresses, BANK);
@@ -116,6 +121,7 @@ public final class NodeCluster implements AutoCloseable {
 
     public NodeCluster(String testName, int size, boolean distinctAddresses, Launcher launcher) throws IOException {
         this.distinctAddresses = distinctAddresses;
+        this.namespaces = distinctAddresses && Iptables.available() ? new NodeNamespaces() : null;
         this.launcher = launcher;
         Path base = Path.of("target", "multi-jvm", testName + "-" + System.currentTimeMillis()).toAbsolutePath();
         this.logDir = base.resolve("logs");
@@ -133,6 +139,11 @@ public final class NodeCluster implements AutoCloseable {
 
     public Node node(int index) {
         return nodes.get(index - 1);
+    }
+
+    /** The address a cluster member started by the test JVM itself must bind to so every node reaches it. */
+    public String clientHost() {
+        return namespaces != null ? namespaces.clientAddress() : "127.0.0.1";
     }
 
     public Path logDir() {
@@ -166,6 +177,15 @@ public final class NodeCluster implements AutoCloseable {
                 "-Dlogback.configurationFile=" + resource("node-logback.xml"),
                 "-cp", System.getProperty("java.class.path"), launcher.mainClass()));
         cmd.addAll(launcher.args(n, seed, dataDir));
+        if (namespaces != null) {
+            try {
+                namespaces.ensure(n.index);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while creating the network namespace of " + n.name, e);
+            }
+            cmd = namespaces.wrap(n.index, cmd);
+        }
         n.process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile())).start();
     }
@@ -281,6 +301,9 @@ public final class NodeCluster implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
+        }
+        if (namespaces != null) {
+            namespaces.close();
         }
     }
 }

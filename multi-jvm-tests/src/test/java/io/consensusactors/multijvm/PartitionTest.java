@@ -46,7 +46,7 @@ class PartitionTest implements PrintLogsOnFailure.HasCluster {
     void isolatedMinorityDownsItselfWhileTheMajorityKeepsServing() throws Exception {
         assumeTrue(Iptables.available(), Iptables.unavailableReason());
         cluster = new NodeCluster("partition", 3, true);
-        cluster.recordTiming("cluster formation (3 JVMs on 127.0.0.1-3)", cluster.startAll(Duration.ofSeconds(90)));
+        cluster.recordTiming("cluster formation (3 JVMs, one network namespace each)", cluster.startAll(Duration.ofSeconds(90)));
         BankClient c = cluster.node(1).client;
         for (int i = 0; i < 20; i++) {
             String id = "part-" + i;

@@ -2,7 +2,6 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.entity.EntityRef;
-import io.consensusactors.entity.EntityRejectedException;
 import io.consensusactors.multijvm.Iptables;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.multijvm.PrintLogsOnFailure;
@@ -10,8 +9,6 @@ import io.consensusactors.raft.core.ReadConsistency;
 import io.consensusactors.testkit.linearizability.CheckResult;
 import io.consensusactors.testkit.linearizability.HistoryRecorder;
 import io.consensusactors.testkit.linearizability.LinearizabilityChecker;
-import io.consensusactors.testkit.linearizability.Model;
-import io.consensusactors.testkit.linearizability.Operation;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -20,7 +17,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -34,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Consensus-backed accounts on three node JVMs (127.0.0.1-3) while the node leading most shards is cut off from the
- * other two by iptables, but <em>not</em> from the client (127.0.0.9): the client keeps talking to the old leader,
+ * Consensus-backed accounts on three node JVMs (each in a network namespace of its own) while the node leading most
+ * shards is cut off from the other two by iptables, but <em>not</em> from the client (this JVM): the client keeps talking to the old leader,
  * which is exactly when a second leader could serve stale linearizable or lease reads. Every deposit, withdrawal and
  * read (LINEARIZABLE and LEASE) is recorded and checked for linearizability per account; the majority side must keep
  * serving every account. Runs inside a private network namespace (tag "netns").
@@ -53,19 +49,7 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
      */
     private static final String NO_DOWNING = "pekko.cluster.split-brain-resolver.stable-after = 120s";
 
-    private static final NodeCluster.Launcher WITHOUT_DOWNING = new NodeCluster.Launcher() {
-        @Override
-        public String mainClass() {
-            return RaftKvNode.ENTITIES.mainClass();
-        }
-
-        @Override
-        public List<String> args(NodeCluster.Node node, NodeCluster.Node seed, java.nio.file.Path dataDir) {
-            List<String> args = new ArrayList<>(RaftKvNode.ENTITIES.args(node, seed, dataDir));
-            args.set(5, NodeCluster.resource("multi-jvm-node-no-downing.conf"));
-            return args;
-        }
-    };
+    private static final NodeCluster.Launcher WITHOUT_DOWNING = RaftKvNode.entities("multi-jvm-node-no-downing.conf");
 
     private NodeCluster cluster;
 
@@ -81,64 +65,6 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
         }
     }
 
-    /** One account operation; {@code consistency} only for reads. */
-    record AccountOp(String account, String kind, long amount, ReadConsistency consistency) {
-        @Override
-        public String toString() {
-            return account + " " + kind + (kind.equals("get") ? "(" + consistency + ")" : "(" + amount + ")");
-        }
-    }
-
-    /**
-     * An account as a sequential specification: deposit returns the new balance, withdraw returns the new balance or
-     * -1 when refused for insufficient funds, get returns the balance. Checked per account.
-     */
-    static final class AccountModel implements Model<Long, AccountOp, Long> {
-        @Override
-        public Long init() {
-            return 0L;
-        }
-
-        @Override
-        public Long step(Long balance, AccountOp op, Long out) {
-            switch (op.kind()) {
-                case "deposit" -> {
-                    long next = balance + op.amount();
-                    return out == null || out == next ? next : null;
-                }
-                case "withdraw" -> {
-                    if (op.amount() > balance) {
-                        return out == null || out == -1 ? balance : null;
-                    }
-                    long next = balance - op.amount();
-                    return out == null || out == next ? next : null;
-                }
-                default -> {
-                    return out == null || out.longValue() == balance ? balance : null;
-                }
-            }
-        }
-
-        @Override
-        public List<List<Operation<AccountOp, Long>>> partition(List<Operation<AccountOp, Long>> history) {
-            Map<String, List<Operation<AccountOp, Long>>> byAccount = new LinkedHashMap<>();
-            for (Operation<AccountOp, Long> o : history) {
-                byAccount.computeIfAbsent(o.input().account(), k -> new ArrayList<>()).add(o);
-            }
-            return new ArrayList<>(byAccount.values());
-        }
-
-        @Override
-        public String describePartition(List<Operation<AccountOp, Long>> partition) {
-            return partition.isEmpty() ? null : "account=" + partition.get(0).input().account();
-        }
-
-        @Override
-        public boolean readOnly(AccountOp op) {
-            return op.kind().equals("get");
-        }
-    }
-
     @Test
     void linearizableAndLeaseReadsStayLinearizableWhenAShardLeaderIsPartitionedFromItsFollowers() throws Exception {
         assumeTrue(Iptables.available(), Iptables.unavailableReason());
@@ -147,7 +73,7 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
             for (NodeCluster.Node n : c.nodes()) {
                 c.start(n);
             }
-            ActorSystem<Void> system = RaftLeaderKillTest.clientSystem(c.node(1), "127.0.0.9", NO_DOWNING);
+            ActorSystem<Void> system = RaftLeaderKillTest.clientSystem(c.node(1), c.clientHost(), NO_DOWNING);
             try {
                 ConsensusEntities entities = ConsensusEntities.start(system, "client",
                         List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(LedgerAccount.TYPE));
@@ -155,12 +81,12 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                 for (int i = 0; i < ACCOUNTS; i++) {
                     refs.add(entities.entityRefFor(LedgerAccount.TYPE, "p-acct-" + i));
                 }
-                HistoryRecorder<AccountOp, Long> history = new HistoryRecorder<>();
+                HistoryRecorder<AccountHistory.Op, Long> history = new HistoryRecorder<>();
                 Duration formed = NodeCluster.timeUntil("every shard answers a linearizable read",
                         Duration.ofSeconds(120), () -> {
                             try {
                                 for (int i = 0; i < ACCOUNTS; i++) {
-                                    run(refs.get(i), new AccountOp("p-acct-" + i, "get", 0, ReadConsistency.LINEARIZABLE),
+                                    AccountHistory.run(refs.get(i), new AccountHistory.Op("p-acct-" + i, "get", 0, ReadConsistency.LINEARIZABLE),
                                             history, 0, 10);
                                 }
                                 return true;
@@ -180,14 +106,14 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                         while (!stop.get()) {
                             int a = rnd.nextInt(ACCOUNTS);
                             int k = rnd.nextInt(6);
-                            AccountOp op = switch (k) {
-                                case 0, 1 -> new AccountOp("p-acct-" + a, "deposit", 1 + rnd.nextInt(9), null);
-                                case 2 -> new AccountOp("p-acct-" + a, "withdraw", 1 + rnd.nextInt(12), null);
-                                case 3, 4 -> new AccountOp("p-acct-" + a, "get", 0, ReadConsistency.LINEARIZABLE);
-                                default -> new AccountOp("p-acct-" + a, "get", 0, ReadConsistency.LEASE);
+                            AccountHistory.Op op = switch (k) {
+                                case 0, 1 -> new AccountHistory.Op("p-acct-" + a, "deposit", 1 + rnd.nextInt(9), null);
+                                case 2 -> new AccountHistory.Op("p-acct-" + a, "withdraw", 1 + rnd.nextInt(12), null);
+                                case 3, 4 -> new AccountHistory.Op("p-acct-" + a, "get", 0, ReadConsistency.LINEARIZABLE);
+                                default -> new AccountHistory.Op("p-acct-" + a, "get", 0, ReadConsistency.LEASE);
                             };
                             try {
-                                run(refs.get(a), op, history, client, 20);
+                                AccountHistory.run(refs.get(a), op, history, client, 20);
                                 acknowledged.incrementAndGet();
                             } catch (Exception e) {
                                 // recorded as unknown; keep going
@@ -223,10 +149,10 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                 // the history that is checked
                 for (int i = 0; i < ACCOUNTS; i++) {
                     EntityRef<LedgerAccount.Command> ref = refs.get(i);
-                    AccountOp read = new AccountOp("p-acct-" + i, "get", 0, ReadConsistency.LINEARIZABLE);
+                    AccountHistory.Op read = new AccountHistory.Op("p-acct-" + i, "get", 0, ReadConsistency.LINEARIZABLE);
                     NodeCluster.await("account " + read.account() + " is served after the partition", Duration.ofSeconds(60), () -> {
                         try {
-                            run(ref, read, history, 99, 10);
+                            AccountHistory.run(ref, read, history, 99, 10);
                             return true;
                         } catch (Exception e) {
                             return false;
@@ -236,47 +162,12 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                 System.out.printf("[multi-jvm] %d operations acknowledged (%d during the partition), %d recorded%n",
                         acknowledged.get(), duringPartition, history.size());
                 assertTrue(duringPartition > 100, "the majority side kept serving during the partition");
-                CheckResult r = LinearizabilityChecker.check(new AccountModel(), history.history(), Duration.ofSeconds(120));
+                CheckResult r = LinearizabilityChecker.check(new AccountHistory.Model(), history.history(), Duration.ofSeconds(120));
                 assertTrue(r.ok(), "linearizability of deposits, withdrawals, linearizable and lease reads: " + r.explanation());
             } finally {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
-        }
-    }
-
-    /** Runs one operation and records it: its output if it completed, unknown if it failed for any other reason. */
-    private static void run(EntityRef<LedgerAccount.Command> ref, AccountOp op, HistoryRecorder<AccountOp, Long> history,
-                            int client, int timeoutSeconds) throws Exception {
-        HistoryRecorder.Pending<AccountOp, Long> p = history.invoke(client, op);
-        try {
-            LedgerAccount.Balance b = switch (op.kind()) {
-                case "deposit" -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.Deposit(op.amount()))
-                        .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
-                case "withdraw" -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.Withdraw(op.amount()))
-                        .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
-                default -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.GetBalance(), op.consistency())
-                        .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
-            };
-            p.ok(b.balance());
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof EntityRejectedException r && r.getMessage().contains("insufficient funds")) {
-                p.ok(-1L);
-                return;
-            }
-            if (op.kind().equals("get")) {
-                p.fail(); // a read that failed had no effect
-            } else {
-                p.unknown();
-            }
-            throw e;
-        } catch (Exception e) {
-            if (op.kind().equals("get")) {
-                p.fail();
-            } else {
-                p.unknown();
-            }
-            throw e;
         }
     }
 }

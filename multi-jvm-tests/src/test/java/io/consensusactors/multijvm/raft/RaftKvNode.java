@@ -41,7 +41,8 @@ public final class RaftKvNode {
                         "consensus-actors.persistence.node-name = \"" + name + "\"",
                         "consensus-actors.persistence.h2.shared = off"))
                 .withFallback(ConfigFactory.parseFile(new File(args[5])))
-                .withFallback(ConfigFactory.load());
+                .withFallback(ConfigFactory.load())
+                .resolve(); // node configuration files may use ${?ENV} substitutions (multi-jvm-node-postgres.conf)
         PersistenceSettings persistence = PersistenceSettings.read(app);
         SchemaInitializer.createIfNotExists(persistence);
         Config config = persistence.toPekkoConfig().withFallback(app);
@@ -65,6 +66,23 @@ public final class RaftKvNode {
 
     /** ... and with consensus entities ({@link LedgerAccount}) instead. */
     public static final NodeCluster.Launcher ENTITIES = launcher(true);
+
+    /** {@link #ENTITIES} with another node configuration file (a test resource that includes multi-jvm-node.conf). */
+    public static NodeCluster.Launcher entities(String configResource) {
+        return new NodeCluster.Launcher() {
+            @Override
+            public String mainClass() {
+                return ENTITIES.mainClass();
+            }
+
+            @Override
+            public List<String> args(NodeCluster.Node n, NodeCluster.Node seed, Path dataDir) {
+                List<String> args = new java.util.ArrayList<>(ENTITIES.args(n, seed, dataDir));
+                args.set(5, NodeCluster.resource(configResource));
+                return args;
+            }
+        };
+    }
 
     private static NodeCluster.Launcher launcher(boolean entities) {
         return new NodeCluster.Launcher() {
