@@ -63,6 +63,8 @@ public final class MultiPaxosReplica {
     // acceptor: hard state
     private Ballot promised;
     private final NavigableMap<Long, AcceptedEntry> accepted = new TreeMap<>();
+    // compaction: every slot <= snapshotSlot is chosen and applied into snapshotState; log entries there are dropped
+    private long snapshotSlot;
     // learner
     private final NavigableMap<Long, LogValue> chosen = new TreeMap<>();
     private long chosenPrefix;
@@ -212,7 +214,7 @@ public final class MultiPaxosReplica {
             resetElectionTimer(); // give the candidate its chance
         }
         List<AcceptedEntry> entries = new ArrayList<>(accepted.tailMap(p.fromSlot(), true).values());
-        afterPersist.add(new MultiPaxosReady.Send(from, new MultiPaxosMessage.Promise(b, entries)));
+        afterPersist.add(new MultiPaxosReady.Send(from, new MultiPaxosMessage.Promise(b, entries, snapshotSlot)));
     }
 
     private void onAccept(int from, MultiPaxosMessage.Accept a) {
