@@ -3,7 +3,6 @@ package io.consensusactors.paxos.actor;
 import io.consensusactors.paxos.core.LogValue;
 import io.consensusactors.paxos.core.MultiPaxosCodec;
 import io.consensusactors.paxos.core.MultiPaxosReady;
-import io.consensusactors.paxos.core.PaxosConfig;
 import io.consensusactors.persistence.CborSerializable;
 import io.consensusactors.statemachine.StateMachine;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -82,8 +81,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
     }
 
     private final String nodeId;
-    private final PaxosConfig config;
-    private final Duration tick;
+    private final MultiPaxosSettings settings;
     private final Function<String, StateMachine> machines;
     private final Map<String, Group> groups = new HashMap<>();
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
@@ -100,12 +98,12 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
      *                 {@link #actorName})
      * @param machines the state machine of a group, by group id (called at every member (re)start: it must be empty)
      */
-    public static Behavior<Command> create(String nodeId, PaxosConfig config, Duration tick,
+    public static Behavior<Command> create(String nodeId, MultiPaxosSettings settings,
                                            Function<String, StateMachine> machines) {
-        return Behaviors.setup(ctx -> new MultiPaxosHost(ctx, nodeId, config, tick, machines));
+        return Behaviors.setup(ctx -> new MultiPaxosHost(ctx, nodeId, settings, machines));
     }
 
-    private MultiPaxosHost(ActorContext<Command> context, String nodeId, PaxosConfig config, Duration tick,
+    private MultiPaxosHost(ActorContext<Command> context, String nodeId, MultiPaxosSettings settings,
                            Function<String, StateMachine> machines) {
         super(context);
         if (!context.getSelf().path().name().equals(actorName(nodeId))) {
@@ -114,8 +112,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
                     + context.getSelf().path().name() + "'");
         }
         this.nodeId = nodeId;
-        this.config = config;
-        this.tick = tick;
+        this.settings = settings;
         this.machines = machines;
         context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
         ActorRef<Receptionist.Listing> adapter = context.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
@@ -149,7 +146,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
         }
         List<String> nodes = List.copyOf(s.nodes());
         Behavior<MultiPaxosMember.Command> member = Behaviors.supervise(MultiPaxosMember.create(s.group(), replica, nodes,
-                        getContext().getSelf(), config, tick, () -> machines.apply(s.group())))
+                        getContext().getSelf(), settings, () -> machines.apply(s.group())))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
         ActorRef<MultiPaxosMember.Command> ref = getContext().spawn(member,
                 "group-" + URLEncoder.encode(s.group(), StandardCharsets.UTF_8));

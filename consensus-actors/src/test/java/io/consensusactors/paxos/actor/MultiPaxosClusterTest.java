@@ -2,7 +2,6 @@ package io.consensusactors.paxos.actor;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.consensusactors.paxos.core.PaxosConfig;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.statemachine.StateMachine;
@@ -46,15 +45,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ("Paxos Made Simple" §3): every replica applies the same commands in the same order (state machine safety), each
  * command at most once (sessions), another member leads after the leader's loss and no acknowledged command is lost;
  * the terminated member, restarted on its H2 file, recovers its promise and accepted entries from the journal and
- * catches up with the log.
+ * catches up with the log. Members compact every 20 slots and write the snapshot store every 20 events (deleting the
+ * journal before it), so recovery goes through snapshot store + remaining events, and the restarted member, whose log
+ * the others have truncated meanwhile, catches up by snapshot transfer.
  */
 class MultiPaxosClusterTest {
 
     static final List<String> NODES = List.of("a", "b", "c");
     static final String GROUP = "g";
     static final String SYSTEM = "MultiPaxosClusterTest";
-    static final PaxosConfig CORE = PaxosConfig.defaults().withElection(10, 50).withAttempt(10, 50, 5);
-    static final Duration TICK = Duration.ofMillis(10);
+    /** Compaction every 20 applied slots and a snapshot-store write every 20 journal events (old events deleted). */
+    static final MultiPaxosSettings SETTINGS = MultiPaxosSettings.defaults().withCompaction(20, 20);
 
     @TempDir
     Path dataDir;
@@ -99,17 +100,26 @@ class MultiPaxosClusterTest {
 
             @Override
             public byte[] snapshot() {
-                return new byte[0];
+                synchronized (log) {
+                    return String.join("\n", log).getBytes(StandardCharsets.UTF_8);
+                }
             }
 
             @Override
             public void restore(byte[] snapshot) {
+                String s = new String(snapshot, StandardCharsets.UTF_8);
+                synchronized (log) {
+                    log.clear();
+                    if (!s.isEmpty()) {
+                        log.addAll(List.of(s.split("\n", -1)));
+                    }
+                }
             }
         };
     }
 
     ActorRef<MultiPaxosHost.Command> startHost(ActorTestKit kit, String node) {
-        ActorRef<MultiPaxosHost.Command> host = kit.spawn(MultiPaxosHost.create(node, CORE, TICK, g -> recorder(node)),
+        ActorRef<MultiPaxosHost.Command> host = kit.spawn(MultiPaxosHost.create(node, SETTINGS, g -> recorder(node)),
                 MultiPaxosHost.actorName(node));
         host.tell(new MultiPaxosHost.StartGroup(GROUP, NODES));
         return host;
@@ -253,8 +263,12 @@ class MultiPaxosClusterTest {
             assertNotNull(recovered);
             assertTrue(recovered.recoveredPromised().atLeast(before.durablePromised()),
                     "recovered promise " + recovered.recoveredPromised() + " >= " + before.durablePromised());
-            assertTrue(recovered.recoveredAccepted() >= before.acceptedEntries(),
-                    "recovered " + recovered.recoveredAccepted() + " accepted entries, had " + before.acceptedEntries());
+            assertTrue(recovered.recoveredSnapshotSlot() >= before.snapshotSlot() && before.snapshotSlot() > 0,
+                    "recovered its compacted state at slot " + recovered.recoveredSnapshotSlot() + ", had "
+                            + before.snapshotSlot());
+            assertTrue(recovered.recoveredSnapshotSlot() + recovered.recoveredAccepted()
+                            >= before.snapshotSlot() + Math.min(1, before.acceptedEntries()),
+                    "recovered accepted entries above its snapshot: " + recovered);
 
             Thread.sleep(500); // a few more commands while the restarted member catches up
             stop.set(true);
@@ -266,6 +280,10 @@ class MultiPaxosClusterTest {
                     });
             assertPrefixes(Set.copyOf(NODES));
             assertTrue(proposed.containsAll(applied.get("a")), "only proposed commands are applied");
+            MultiPaxosMember.Status caughtUp = status(again, hosts.get(restarted));
+            assertNotNull(caughtUp);
+            assertTrue(caughtUp.snapshotsReceived() > 0, "the restarted member, behind the others' truncation"
+                    + " point, caught up by snapshot transfer: " + caughtUp);
             assertTrue(acked.size() >= ackedAtKill + 30);
         } finally {
             threads.shutdownNow();

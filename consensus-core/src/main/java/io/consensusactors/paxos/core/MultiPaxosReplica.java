@@ -67,6 +67,7 @@ public final class MultiPaxosReplica {
     private long snapshotSlot;
     private byte[] snapshotState = new byte[0];
     private MultiPaxosReady.Snapshot snapshotToPersist;
+    private long snapshotsReceived;
     // candidate: the highest compaction point among the promises, and who reported it
     private long promisedCompacted;
     private int compactedSource = -1;
@@ -514,6 +515,7 @@ public final class MultiPaxosReplica {
         knownChosenPrefix = Math.max(knownChosenPrefix, s.chosenPrefix());
         if (s.snapshotSlot() > chosenPrefix) {
             machine.restore(s.state());
+            snapshotsReceived++;
             chosenPrefix = s.snapshotSlot();
             installSnapshot(s.snapshotSlot(), s.state()); // ours now: durable before we rely on having it
             applyChosenPrefix();
@@ -635,6 +637,11 @@ public final class MultiPaxosReplica {
     /** The slot of the latest snapshot (0: none): chosen values and accepted entries up to it are dropped. */
     public long snapshotSlot() {
         return snapshotSlot;
+    }
+
+    /** Snapshots installed by transfer from another replica since this replica was created. */
+    public long snapshotsReceived() {
+        return snapshotsReceived;
     }
 
     /** Accepted entries held (above the snapshot). */
