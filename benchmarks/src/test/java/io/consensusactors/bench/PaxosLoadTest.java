@@ -18,7 +18,13 @@ class PaxosLoadTest {
 
     @Test
     void everyEngineCompletesOperationsWithoutErrors() throws Exception {
-        List<PaxosLoad.Result> results = PaxosLoad.runAll(4, Duration.ofSeconds(2), Duration.ofSeconds(2), false);
+        // -Dpaxosload.clients=32 -Dpaxosload.seconds=15 -Dpaxosload.h2file=true turn it into the measurement
+        int clients = Integer.getInteger("paxosload.clients", 4);
+        Duration seconds = Duration.ofSeconds(Integer.getInteger("paxosload.seconds", 2));
+        List<PaxosLoad.Result> results = PaxosLoad.runAll(clients, seconds, Duration.ofSeconds(Math.min(5,
+                seconds.toSeconds())), Boolean.getBoolean("paxosload.h2file"));
+        System.out.println("load average: " + java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
         assertEquals(3, results.size());
         for (PaxosLoad.Result r : results) {
             System.out.println(r);
