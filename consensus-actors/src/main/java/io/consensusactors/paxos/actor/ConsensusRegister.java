@@ -5,7 +5,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -31,11 +38,13 @@ public final class ConsensusRegister {
     private final ActorSystem<?> system;
     private final ActorRef<PaxosProposer.Command> node;
     private final Duration defaultTimeout;
+    private final int acceptorCount;
 
     public ConsensusRegister(ActorSystem<?> system, ActorRef<PaxosProposer.Command> node, PaxosSettings settings) {
         this.system = system;
         this.node = node;
         this.defaultTimeout = settings.decideTimeout();
+        this.acceptorCount = settings.acceptors();
     }
 
     /** Starts this node's Paxos actors ({@link PaxosNode}) as a system actor and returns its register. */
@@ -74,6 +83,60 @@ public final class ConsensusRegister {
                 replyTo -> new PaxosProposer.Read(key, timeout.toMillis(), replyTo), askTimeout(timeout),
                 system.scheduler())
                 .thenApply(r -> Optional.ofNullable(r.value()));
+    }
+
+    /**
+     * Forgets a finished key: every acceptor replaces its state of {@code key} by a compact tombstone holding the
+     * chosen value. <b>Rule:</b> a forgotten key keeps its outcome forever — a later {@code decide(key, other)}
+     * still completes with the value chosen before, {@code read(key)} still returns it — so forgetting never lets a
+     * second value be chosen; what goes away is the per-key ballot bookkeeping (promise, accepted ballot). Call it once every participant has applied the outcome. The chosen value is first established with
+     * {@link #read} (a quorum), then sent to the acceptors. Fails if nothing was chosen for the key ("decide it
+     * first") or if not every configured acceptor confirmed within the timeout (forget is idempotent: call it again).
+     */
+    public CompletionStage<String> forget(String key) {
+        return forget(key, defaultTimeout);
+    }
+
+    /** {@link #forget(String)} with a timeout for each of its two steps. */
+    public CompletionStage<String> forget(String key, Duration timeout) {
+        requireKey(key);
+        return read(key, timeout).thenCompose(chosen -> {
+            if (chosen.isEmpty()) {
+                return CompletableFuture.failedFuture(new IllegalStateException("Paxos: nothing is chosen for key '"
+                        + key + "', so there is nothing to forget: decide it first (forgetting an undecided key"
+                        + " would leave no record of its outcome)"));
+            }
+            return tombstone(key, chosen.get(), timeout).thenApply(n -> chosen.get());
+        });
+    }
+
+    private CompletionStage<Integer> tombstone(String key, String chosen, Duration timeout) {
+        CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+                replyTo -> Receptionist.find(PaxosAcceptorHost.SERVICE_KEY, replyTo), timeout, system.scheduler());
+        return listing.thenCompose(l -> {
+            Set<ActorRef<PaxosAcceptor.Command>> acceptors = l.getAllServiceInstances(PaxosAcceptorHost.SERVICE_KEY);
+            Set<Integer> confirmed = ConcurrentHashMap.newKeySet();
+            List<CompletableFuture<Void>> asks = new ArrayList<>();
+            for (ActorRef<PaxosAcceptor.Command> a : acceptors) {
+                asks.add(AskPattern.<PaxosAcceptor.Command, PaxosAcceptor.Reply>ask(a,
+                                replyTo -> new PaxosAcceptor.Forget(key, chosen, replyTo), timeout, system.scheduler())
+                        .handle((r, err) -> {
+                            if (r instanceof PaxosAcceptor.Forgot f) {
+                                confirmed.add(f.acceptor());
+                            }
+                            return (Void) null;
+                        }).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(asks.toArray(new CompletableFuture[0])).thenCompose(v -> {
+                if (confirmed.size() < acceptorCount) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("Paxos: key '" + key + "' forgotten"
+                            + " by " + confirmed.size() + " of " + acceptorCount + " acceptors " + confirmed + " within "
+                            + timeout + "; its outcome '" + chosen + "' is kept either way. Call forget again once"
+                            + " every acceptor is reachable."));
+                }
+                return CompletableFuture.completedFuture(confirmed.size());
+            });
+        });
     }
 
     /** The proposer answers (with a failure) at the timeout; the ask only guards against a lost answer. */

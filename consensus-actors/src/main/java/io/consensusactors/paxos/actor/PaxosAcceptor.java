@@ -44,6 +44,13 @@ public final class PaxosAcceptor
     public record Accept(String key, Ballot ballot, String value, ActorRef<Reply> replyTo) implements Command {
     }
 
+    /**
+     * Replaces the instance's state by a tombstone holding {@code chosen}, which must be the value chosen for
+     * {@code key} (see {@link ConsensusRegister#forget}); answered with {@link Forgot} once durable.
+     */
+    public record Forget(String key, String chosen, ActorRef<Reply> replyTo) implements Command {
+    }
+
     /** Stops an idle acceptor (its state is in the journal). */
     enum Passivate implements Command { INSTANCE }
 
@@ -71,6 +78,10 @@ public final class PaxosAcceptor
     public record Nack(int acceptor, String key, Ballot ballot, Ballot promised) implements Reply {
     }
 
+    /** The acceptor's state of {@code key} is a durable tombstone. */
+    public record Forgot(int acceptor, String key) implements Reply {
+    }
+
     /** Journal events (past tense). */
     public sealed interface Event extends CborSerializable {
     }
@@ -79,6 +90,9 @@ public final class PaxosAcceptor
     }
 
     public record Accepted(Ballot ballot, String value) implements Event {
+    }
+
+    public record Forgotten(String chosen) implements Event {
     }
 
     private final int acceptorId;
@@ -114,6 +128,7 @@ public final class PaxosAcceptor
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Prepare.class, this::onPrepare)
                 .onCommand(Accept.class, this::onAccept)
+                .onCommand(Forget.class, this::onForget)
                 .onCommand(Passivate.class, (state, c) -> Effect().stop().thenNoReply())
                 .build();
     }
@@ -124,6 +139,19 @@ public final class PaxosAcceptor
 
     private ReplyEffect<Event, AcceptorState<String>> onAccept(AcceptorState<String> state, Accept c) {
         return decide(Acceptor.onAccept(state, new PaxosMessage.Accept<>(c.ballot(), c.value())), c.replyTo());
+    }
+
+    private ReplyEffect<Event, AcceptorState<String>> onForget(AcceptorState<String> state, Forget c) {
+        Reply done = new Forgot(acceptorId, key);
+        if (state.isForgotten()) {
+            if (!state.acceptedValue().equals(c.chosen())) {
+                // cannot happen if callers pass chosen values: two values would have been chosen
+                throw new IllegalStateException("key '" + key + "' was forgotten with chosen value '"
+                        + state.acceptedValue() + "', now asked to forget it with '" + c.chosen() + "'");
+            }
+            return Effect().reply(c.replyTo(), done);
+        }
+        return Effect().persist((Event) new Forgotten(c.chosen())).thenReply(c.replyTo(), s -> done);
     }
 
     /** Persist the event (if any) and only then reply. */
@@ -140,6 +168,7 @@ public final class PaxosAcceptor
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Promised.class, (s, e) -> s.apply(new AcceptorEvent.Promised<>(e.ballot())))
                 .onEvent(Accepted.class, (s, e) -> s.apply(new AcceptorEvent.Accepted<>(e.ballot(), e.value())))
+                .onEvent(Forgotten.class, (s, e) -> s.apply(new AcceptorEvent.Forgotten<>(e.chosen())))
                 .build();
     }
 

@@ -50,6 +50,10 @@ public final class PaxosAcceptorHost extends AbstractBehavior<PaxosAcceptor.Comm
         return newReceiveBuilder()
                 .onMessage(PaxosAcceptor.Prepare.class, this::onPrepare)
                 .onMessage(PaxosAcceptor.Accept.class, this::onAccept)
+                .onMessage(PaxosAcceptor.Forget.class, m -> {
+                    child(m.key()).tell(m);
+                    return this;
+                })
                 .onMessage(PaxosAcceptor.ChildStopped.class, this::onChildStopped)
                 .build();
     }

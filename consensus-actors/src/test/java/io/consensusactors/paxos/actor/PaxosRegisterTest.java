@@ -17,9 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -105,6 +107,29 @@ class PaxosRegisterTest {
                 (System.nanoTime() - start) / 1_000_000);
     }
 
+    /**
+     * The forget rule: a forgotten key keeps its outcome. After forget, a node that never learned the key (its learner
+     * cache is empty, so it must run Paxos against the tombstones) still gets the value chosen before, for a decide
+     * of another value and for a read; forgetting an undecided key is refused; forget is idempotent.
+     */
+    @Test
+    void aForgottenKeyKeepsItsOutcomeAndAnUndecidedKeyCannotBeForgotten() {
+        assertEquals(ConsensusRegister.COMMIT, await(node0.decide("tx-forget", ConsensusRegister.COMMIT)));
+        assertEquals(ConsensusRegister.COMMIT, await(node1.forget("tx-forget")));
+        assertEquals(ConsensusRegister.COMMIT, await(node0.forget("tx-forget")), "idempotent");
+        ExecutionException undecided = assertThrows(ExecutionException.class,
+                () -> node0.forget("tx-never-decided").toCompletableFuture().get(30, TimeUnit.SECONDS));
+        assertTrue(undecided.getCause().getMessage().contains("nothing is chosen"), undecided.getCause().getMessage());
+        assertEquals(ConsensusRegister.ABORT, await(node0.decide("tx-never-decided", ConsensusRegister.ABORT)),
+                "the refused forget took nothing");
+        // a fresh node: no cached knowledge, so its answers come from the acceptors' tombstones
+        ConsensusRegister fresh = ConsensusRegister.start(kit.system(), PaxosSettings.defaults(7, -1, 3)
+                .withTickInterval(Duration.ofMillis(10)).withDecideTimeout(Duration.ofSeconds(20)));
+        assertEquals(ConsensusRegister.COMMIT, await(fresh.decide("tx-forget", ConsensusRegister.ABORT)),
+                "a forced abort of a forgotten committed transaction still returns commit");
+        assertEquals(Optional.of(ConsensusRegister.COMMIT), await(fresh.read("tx-forget")));
+    }
+
     @Test
     void wireMessagesAndEventsSurviveJacksonCbor() {
         SerializationTestKit ser = new SerializationTestKit(kit.system());
@@ -115,7 +140,9 @@ class PaxosRegisterTest {
                 new PaxosAcceptor.Promise(1, "k", b, Ballot.NONE, null), new PaxosAcceptor.Promise(1, "k", b, b, "v"),
                 new PaxosAcceptor.Acceptance(2, "k", b, "v"), new PaxosAcceptor.Nack(0, "k", b, new Ballot(9, 1)),
                 new PaxosAcceptor.Promised(b), new PaxosAcceptor.Accepted(b, "v"),
-                new PaxosLearner.Learned("k", "v"), new ProposerIncarnation.Began(7))) {
+                new PaxosLearner.Learned("k", "v"), new ProposerIncarnation.Began(7),
+                new PaxosAcceptor.Forget("k", "v", ref), new PaxosAcceptor.Forgot(1, "k"),
+                new PaxosAcceptor.Forgotten("v"), new PaxosAcceptor.Promise(1, "k", b, Ballot.FORGOTTEN, "v"))) {
             ser.verifySerialization(m, true);
         }
     }

@@ -28,6 +28,10 @@ public final class Acceptor {
 
     public static <V> AcceptorResult<V> onPrepare(AcceptorState<V> state, PaxosMessage.Prepare<V> prepare) {
         Ballot b = prepare.ballot();
+        if (state.isForgotten()) {
+            // the instance is over: report its chosen value as the highest accepted proposal, so it is proposed again
+            return new AcceptorResult<>(state, null, new PaxosMessage.Promise<>(b, Ballot.FORGOTTEN, state.acceptedValue()));
+        }
         if (!b.atLeast(state.promised())) {
             return new AcceptorResult<>(state, null, new PaxosMessage.Nack<>(b, state.promised()));
         }
@@ -39,6 +43,13 @@ public final class Acceptor {
 
     public static <V> AcceptorResult<V> onAccept(AcceptorState<V> state, PaxosMessage.Accept<V> accept) {
         Ballot b = accept.ballot();
+        if (state.isForgotten()) {
+            // accepting the chosen value again is harmless; anything else is refused (the proposer retries above b,
+            // gets the tombstone's promise and proposes the chosen value)
+            return Objects.equals(accept.value(), state.acceptedValue())
+                    ? new AcceptorResult<>(state, null, new PaxosMessage.Accepted<>(b, accept.value()))
+                    : new AcceptorResult<>(state, null, new PaxosMessage.Nack<>(b, b));
+        }
         if (!b.atLeast(state.promised())) {
             return new AcceptorResult<>(state, null, new PaxosMessage.Nack<>(b, state.promised()));
         }
@@ -46,5 +57,18 @@ public final class Acceptor {
         AcceptorEvent<V> event = same ? null : new AcceptorEvent.Accepted<>(b, accept.value());
         AcceptorState<V> next = event == null ? state : state.apply(event);
         return new AcceptorResult<>(next, event, new PaxosMessage.Accepted<>(b, accept.value()));
+    }
+
+    /** Replaces the instance's state by a tombstone holding {@code chosen}, the value known chosen (idempotent). */
+    public static <V> AcceptorResult<V> forget(AcceptorState<V> state, V chosen) {
+        if (state.isForgotten()) {
+            if (!Objects.equals(state.acceptedValue(), chosen)) {
+                throw new IllegalArgumentException("instance already forgotten with chosen value "
+                        + state.acceptedValue() + ", not " + chosen + ": two values cannot both have been chosen");
+            }
+            return new AcceptorResult<>(state, null, null);
+        }
+        AcceptorEvent<V> event = new AcceptorEvent.Forgotten<>(chosen);
+        return new AcceptorResult<>(state.apply(event), event, null);
     }
 }

@@ -23,10 +23,21 @@ public record AcceptorState<V>(Ballot promised, Ballot acceptedBallot, V accepte
         return !acceptedBallot.isNone();
     }
 
+    /** A tombstone ({@link AcceptorEvent.Forgotten}): the instance is over and {@link #acceptedValue()} was chosen. */
+    public boolean isForgotten() {
+        return acceptedBallot.equals(Ballot.FORGOTTEN);
+    }
+
     /** The state after a persisted event (the event handler: no side effects). */
     public AcceptorState<V> apply(AcceptorEvent<V> event) {
-        if (event instanceof AcceptorEvent.Promised<V> p) {
+        if (event instanceof AcceptorEvent.Promised<V> p && !isForgotten()) {
             return new AcceptorState<>(Ballot.max(promised, p.ballot()), acceptedBallot, acceptedValue);
+        }
+        if (event instanceof AcceptorEvent.Forgotten<V> f) {
+            return new AcceptorState<>(Ballot.FORGOTTEN, Ballot.FORGOTTEN, f.chosen());
+        }
+        if (isForgotten()) {
+            return this; // nothing changes a tombstone
         }
         AcceptorEvent.Accepted<V> a = (AcceptorEvent.Accepted<V>) event;
         return new AcceptorState<>(Ballot.max(promised, a.ballot()), a.ballot(), a.value());

@@ -11,6 +11,12 @@ public record Ballot(long round, long proposer) implements Comparable<Ballot> {
 
     public static final Ballot NONE = new Ballot(0, 0);
 
+    /**
+     * The accepted ballot an acceptor reports for a forgotten (tombstoned) instance: above every real ballot, so a
+     * proposer's P2c picks the tombstone's value, which is the chosen one. Never issued by a proposer.
+     */
+    public static final Ballot FORGOTTEN = new Ballot(Long.MAX_VALUE, Long.MAX_VALUE);
+
     public Ballot {
         if (round < 0) {
             throw new IllegalArgumentException("round must not be negative, was " + round);

@@ -20,8 +20,12 @@ public sealed interface MultiPaxosMessage {
     record Prepare(Ballot ballot, long fromSlot) implements MultiPaxosMessage {
     }
 
-    /** Phase 1b: the promise, with everything the acceptor accepted in slots >= the Prepare's fromSlot. */
-    record Promise(Ballot ballot, List<AcceptedEntry> accepted) implements MultiPaxosMessage {
+    /**
+     * Phase 1b: the promise, with everything the acceptor accepted in slots >= the Prepare's fromSlot and above
+     * {@code compactedUpTo}, the slot up to which it truncated its log after a snapshot (every slot up to there is
+     * chosen; the candidate must learn them before it may lead, since this promise no longer reports them).
+     */
+    record Promise(Ballot ballot, List<AcceptedEntry> accepted, long compactedUpTo) implements MultiPaxosMessage {
     }
 
     /** Phase 2a for a batch of slots; {@code chosenPrefix} tells followers how far the leader knows the log. */
@@ -46,5 +50,27 @@ public sealed interface MultiPaxosMessage {
 
     /** A learner asks for chosen values from {@code fromSlot} on. */
     record CatchUp(long fromSlot) implements MultiPaxosMessage {
+    }
+
+    /**
+     * Snapshot transfer: the state machine (with its session table) as applied up to {@code snapshotSlot}, sent to a
+     * learner that asked for slots the sender has already truncated; {@code chosenPrefix} is the sender's.
+     */
+    record Snapshot(long snapshotSlot, long chosenPrefix, byte[] state) implements MultiPaxosMessage {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Snapshot s && snapshotSlot == s.snapshotSlot && chosenPrefix == s.chosenPrefix
+                    && java.util.Arrays.equals(state, s.state);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(snapshotSlot) * 31 + java.util.Arrays.hashCode(state);
+        }
+
+        @Override
+        public String toString() {
+            return "Snapshot(" + snapshotSlot + ", prefix " + chosenPrefix + ", " + state.length + "B)";
+        }
     }
 }

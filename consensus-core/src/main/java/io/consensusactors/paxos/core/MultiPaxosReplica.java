@@ -63,6 +63,14 @@ public final class MultiPaxosReplica {
     // acceptor: hard state
     private Ballot promised;
     private final NavigableMap<Long, AcceptedEntry> accepted = new TreeMap<>();
+    // compaction: every slot <= snapshotSlot is chosen and applied into snapshotState; log entries there are dropped
+    private long snapshotSlot;
+    private byte[] snapshotState = new byte[0];
+    private MultiPaxosReady.Snapshot snapshotToPersist;
+    private long snapshotsReceived;
+    // candidate: the highest compaction point among the promises, and who reported it
+    private long promisedCompacted;
+    private int compactedSource = -1;
     // learner
     private final NavigableMap<Long, LogValue> chosen = new TreeMap<>();
     private long chosenPrefix;
@@ -97,6 +105,16 @@ public final class MultiPaxosReplica {
      */
     public MultiPaxosReplica(int id, int replicas, Ballot promised, Collection<AcceptedEntry> accepted,
                              SessionStateMachine machine, PaxosConfig config, Random random) {
+        this(id, replicas, promised, null, accepted, machine, config, random);
+    }
+
+    /**
+     * A replica restarting from its durable state including its latest snapshot ({@code null}: none): the state
+     * machine is restored from it and only the slots above it are learned again.
+     */
+    public MultiPaxosReplica(int id, int replicas, Ballot promised, MultiPaxosReady.Snapshot snapshot,
+                             Collection<AcceptedEntry> accepted, SessionStateMachine machine, PaxosConfig config,
+                             Random random) {
         if (id < 0 || id >= replicas) {
             throw new IllegalArgumentException("id " + id + " not in 0.." + (replicas - 1));
         }
@@ -108,8 +126,17 @@ public final class MultiPaxosReplica {
         this.machine = machine;
         this.promised = promised;
         this.highestSeenRound = promised.round();
+        if (snapshot != null && snapshot.slot() > 0) {
+            machine.restore(snapshot.state());
+            this.snapshotSlot = snapshot.slot();
+            this.snapshotState = snapshot.state();
+            this.chosenPrefix = snapshot.slot();
+            this.knownChosenPrefix = snapshot.slot();
+        }
         for (AcceptedEntry e : accepted) {
-            this.accepted.put(e.slot(), e);
+            if (e.slot() > snapshotSlot) {
+                this.accepted.put(e.slot(), e);
+            }
         }
         resetElectionTimer();
     }
@@ -151,7 +178,33 @@ public final class MultiPaxosReplica {
             onHeartbeat(from, h);
         } else if (message instanceof MultiPaxosMessage.CatchUp c) {
             onCatchUp(from, c);
+        } else if (message instanceof MultiPaxosMessage.Snapshot s) {
+            onSnapshot(from, s);
         }
+    }
+
+    /**
+     * Compaction: snapshots the state machine at the chosen (and applied) prefix and drops every chosen value and
+     * accepted entry up to it; the snapshot is reported in {@link MultiPaxosReady#snapshot()} for the shell to make
+     * durable. Safe because those slots are chosen: a learner that needs them gets the snapshot instead
+     * ({@link MultiPaxosMessage.Snapshot}), and a candidate that receives a {@code Promise} with a compaction point
+     * above its own chosen prefix learns up to there before it leads. Returns false if there is nothing new to compact.
+     */
+    public boolean compact() {
+        if (chosenPrefix <= snapshotSlot) {
+            return false;
+        }
+        installSnapshot(chosenPrefix, machine.snapshot());
+        return true;
+    }
+
+    private void installSnapshot(long slot, byte[] state) {
+        snapshotSlot = slot;
+        snapshotState = state;
+        chosen.headMap(slot, true).clear();
+        accepted.headMap(slot, true).clear();
+        acceptedToPersist.removeIf(e -> e.slot() <= slot);
+        snapshotToPersist = new MultiPaxosReady.Snapshot(slot, state);
     }
 
     public void tick() {
@@ -169,6 +222,9 @@ public final class MultiPaxosReplica {
             }
             return;
         }
+        if (role == Role.CANDIDATE) {
+            maybeBecomeLeader(); // re-asks for the compacted prefix if the answer was lost
+        }
         if (role == Role.CANDIDATE && ++retransmitElapsed >= config.retransmitTicks()) {
             retransmitElapsed = 0;
             for (int to = 0; to < replicas; to++) {
@@ -185,8 +241,9 @@ public final class MultiPaxosReplica {
     /** Takes the pending outputs (see {@link MultiPaxosReady} for what the shell must do with them). */
     public MultiPaxosReady ready() {
         flushAccepts();
-        MultiPaxosReady r = new MultiPaxosReady(promisedToPersist, List.copyOf(acceptedToPersist), List.copyOf(messages),
+        MultiPaxosReady r = new MultiPaxosReady(snapshotToPersist, promisedToPersist, List.copyOf(acceptedToPersist), List.copyOf(messages),
                 List.copyOf(afterPersist), List.copyOf(applied));
+        snapshotToPersist = null;
         promisedToPersist = null;
         acceptedToPersist.clear();
         messages.clear();
@@ -212,7 +269,7 @@ public final class MultiPaxosReplica {
             resetElectionTimer(); // give the candidate its chance
         }
         List<AcceptedEntry> entries = new ArrayList<>(accepted.tailMap(p.fromSlot(), true).values());
-        afterPersist.add(new MultiPaxosReady.Send(from, new MultiPaxosMessage.Promise(b, entries)));
+        afterPersist.add(new MultiPaxosReady.Send(from, new MultiPaxosMessage.Promise(b, entries, snapshotSlot)));
     }
 
     private void onAccept(int from, MultiPaxosMessage.Accept a) {
@@ -225,6 +282,11 @@ public final class MultiPaxosReplica {
         promise(b);
         List<Long> slots = new ArrayList<>(a.entries().size());
         for (SlotValue sv : a.entries()) {
+            if (sv.slot() <= snapshotSlot) {
+                // chosen and compacted here: any leader allowed to propose in it proposes the chosen value (P2c)
+                slots.add(sv.slot());
+                continue;
+            }
             AcceptedEntry e = new AcceptedEntry(sv.slot(), b, sv.value());
             AcceptedEntry before = accepted.put(sv.slot(), e);
             if (!e.equals(before)) {
@@ -254,6 +316,8 @@ public final class MultiPaxosReplica {
         ballot = new Ballot(round, id);
         highestSeenRound = round;
         promises.clear();
+        promisedCompacted = 0;
+        compactedSource = -1;
         pending.clear();
         acceptBatch.clear();
         retransmitElapsed = 0;
@@ -270,9 +334,30 @@ public final class MultiPaxosReplica {
             return;
         }
         promises.put(from, p.accepted());
-        if (promises.size() >= quorum) {
-            becomeLeader();
+        if (p.compactedUpTo() > promisedCompacted) {
+            promisedCompacted = p.compactedUpTo();
+            compactedSource = from;
         }
+        maybeBecomeLeader();
+    }
+
+    /**
+     * With a majority of promises the candidate leads, unless a promiser compacted slots this replica does not know
+     * chosen yet (its promise no longer reports what it accepted there): then it first catches up from that promiser.
+     */
+    private void maybeBecomeLeader() {
+        if (role != Role.CANDIDATE || promises.size() < quorum) {
+            return;
+        }
+        if (chosenPrefix < promisedCompacted) {
+            if (catchUpWait == 0) {
+                catchUpWait = config.retransmitTicks();
+                catchUpFrom = chosenPrefix + 1;
+                messages.add(new MultiPaxosReady.Send(compactedSource, new MultiPaxosMessage.CatchUp(catchUpFrom)));
+            }
+            return;
+        }
+        becomeLeader();
     }
 
     private void becomeLeader() {
@@ -410,13 +495,37 @@ public final class MultiPaxosReplica {
     }
 
     private void onCatchUp(int from, MultiPaxosMessage.CatchUp c) {
+        long first = c.fromSlot();
+        if (first <= snapshotSlot) {
+            // the slots asked for are compacted here: send the snapshot, then what follows it
+            messages.add(new MultiPaxosReady.Send(from,
+                    new MultiPaxosMessage.Snapshot(snapshotSlot, chosenPrefix, snapshotState)));
+            first = snapshotSlot + 1;
+        }
         List<SlotValue> out = new ArrayList<>();
-        for (long slot = c.fromSlot(); slot <= chosenPrefix && out.size() < CATCH_UP_BATCH; slot++) {
+        for (long slot = first; slot <= chosenPrefix && out.size() < CATCH_UP_BATCH; slot++) {
             out.add(new SlotValue(slot, chosen.get(slot)));
         }
         if (!out.isEmpty()) {
             messages.add(new MultiPaxosReady.Send(from, new MultiPaxosMessage.Learn(out)));
         }
+    }
+
+    private void onSnapshot(int from, MultiPaxosMessage.Snapshot s) {
+        knownChosenPrefix = Math.max(knownChosenPrefix, s.chosenPrefix());
+        if (s.snapshotSlot() > chosenPrefix) {
+            machine.restore(s.state());
+            snapshotsReceived++;
+            chosenPrefix = s.snapshotSlot();
+            installSnapshot(s.snapshotSlot(), s.state()); // ours now: durable before we rely on having it
+            applyChosenPrefix();
+            // waiting proposals in the skipped slots are over (the shell answers them as superseded)
+        }
+        if (catchUpFrom >= 0 && catchUpFrom <= s.snapshotSlot() + 1) {
+            catchUpWait = 0;
+            catchUpFrom = -1;
+        }
+        maybeBecomeLeader();
     }
 
     private void onLearn(int from, MultiPaxosMessage.Learn l) {
@@ -445,6 +554,11 @@ public final class MultiPaxosReplica {
             throw new IllegalStateException("replica " + id + " learned " + value + " at slot " + slot + " where "
                     + before + " was chosen");
         }
+        applyChosenPrefix();
+        maybeBecomeLeader();
+    }
+
+    private void applyChosenPrefix() {
         while (chosen.containsKey(chosenPrefix + 1)) {
             chosenPrefix++;
             apply(chosenPrefix, chosen.get(chosenPrefix));
@@ -518,6 +632,21 @@ public final class MultiPaxosReplica {
 
     public SessionStateMachine machine() {
         return machine;
+    }
+
+    /** The slot of the latest snapshot (0: none): chosen values and accepted entries up to it are dropped. */
+    public long snapshotSlot() {
+        return snapshotSlot;
+    }
+
+    /** Snapshots installed by transfer from another replica since this replica was created. */
+    public long snapshotsReceived() {
+        return snapshotsReceived;
+    }
+
+    /** Accepted entries held (above the snapshot). */
+    public int acceptedCount() {
+        return accepted.size();
     }
 
     /** Slots this leader proposed and is still waiting for a majority on. */

@@ -54,11 +54,20 @@ final class MultiPaxosSim {
 
         @Override
         public byte[] snapshot() {
-            return new byte[0];
+            return String.join("\n", applied).getBytes(StandardCharsets.UTF_8);
         }
 
         @Override
         public void restore(byte[] snapshot) {
+            applied.clear();
+            seen.clear();
+            String s = new String(snapshot, StandardCharsets.UTF_8);
+            if (!s.isEmpty()) {
+                for (String c : s.split("\n", -1)) {
+                    applied.add(c);
+                    seen.add(c);
+                }
+            }
         }
     }
 
@@ -66,6 +75,7 @@ final class MultiPaxosSim {
         final int index;
         boolean up = true;
         Ballot durablePromised = Ballot.NONE;
+        MultiPaxosReady.Snapshot durableSnapshot;
         final TreeMap<Long, AcceptedEntry> durableAccepted = new TreeMap<>();
         MultiPaxosReplica node;
         RecordingMachine machine;
@@ -78,9 +88,9 @@ final class MultiPaxosSim {
 
         void start() {
             machine = new RecordingMachine();
-            node = new MultiPaxosReplica(index, n, durablePromised, durableAccepted.values(),
+            node = new MultiPaxosReplica(index, n, durablePromised, durableSnapshot, durableAccepted.values(),
                     new SessionStateMachine(machine, 64, 1_000_000), config, new Random(rng.nextLong()));
-            checkedUpTo = 0;
+            checkedUpTo = durableSnapshot == null ? 0 : durableSnapshot.slot();
         }
     }
 
@@ -98,6 +108,10 @@ final class MultiPaxosSim {
     Consumer<Map.Entry<Integer, MultiPaxosReady.Applied>> onApplied = e -> { };
     double crashBeforePersist;
     double crashAfterPersist;
+    /** Probability per tick and live replica of compacting its log at its chosen prefix. */
+    double compactProbability;
+    long compactions;
+    long snapshotsInstalled;
     long now;
     long trace = 17;
 
@@ -149,6 +163,9 @@ final class MultiPaxosSim {
                 if (DEBUG && now > 300) {
                     System.out.println(now + " " + e.from() + "->" + e.to() + " " + e.message() + " prefix " + r.node.chosenPrefix());
                 }
+                if (e.message() instanceof MultiPaxosMessage.Snapshot snap && snap.snapshotSlot() > r.node.chosenPrefix()) {
+                    snapshotsInstalled++;
+                }
                 r.node.step(e.from(), e.message());
                 process(r);
             }
@@ -156,6 +173,9 @@ final class MultiPaxosSim {
         for (Replica r : replicas) {
             if (r.up) {
                 r.node.tick();
+                if (compactProbability > 0 && rng.nextDouble() < compactProbability && r.node.compact()) {
+                    compactions++;
+                }
                 process(r);
             }
         }
@@ -179,6 +199,19 @@ final class MultiPaxosSim {
             if (crashBeforePersist > 0 && rng.nextDouble() < crashBeforePersist) {
                 crash(r.index);
                 return;
+            }
+            if (ready.snapshot() != null) {
+                MultiPaxosReady.Snapshot snap = ready.snapshot();
+                if (r.durableSnapshot != null && snap.slot() <= r.durableSnapshot.slot()) {
+                    throw new AssertionError("replica " + r.index + " snapshot goes back from slot "
+                            + r.durableSnapshot.slot() + " to " + snap.slot());
+                }
+                checkSnapshot(r, snap);
+                r.durableSnapshot = snap;
+                r.durableAccepted.headMap(snap.slot(), true).clear();
+                if (snap.slot() > r.node.chosenPrefix() || r.node.chosen(snap.slot()) != null) {
+                    throw new AssertionError("replica " + r.index + " kept slot " + snap.slot() + " after compacting");
+                }
             }
             if (ready.promised() != null) {
                 if (!ready.promised().greaterThan(r.durablePromised)) {
@@ -229,9 +262,35 @@ final class MultiPaxosSim {
         }
     }
 
+    /**
+     * A snapshot (own or transferred) is the state after applying exactly the chosen commands of slots 1..slot in
+     * order: the oracle replays the chosen values through a fresh session machine and compares.
+     */
+    private void checkSnapshot(Replica r, MultiPaxosReady.Snapshot snap) {
+        RecordingMachine m = new RecordingMachine();
+        SessionStateMachine sm = new SessionStateMachine(m, 64, 1_000_000);
+        for (long s = 1; s <= snap.slot(); s++) {
+            LogValue v = chosen.get(s);
+            if (v == null) {
+                throw new AssertionError("replica " + r.index + " snapshot at slot " + snap.slot() + " but slot " + s
+                        + " was never chosen");
+            }
+            if (v.isNoop()) {
+                sm.skip(s);
+            } else {
+                sm.apply(s, v.clientId(), v.sequence(), v.payload());
+            }
+        }
+        if (!java.util.Arrays.equals(sm.snapshot(), snap.state())) {
+            throw new AssertionError("replica " + r.index + " snapshot at slot " + snap.slot()
+                    + " differs from the chosen log applied in order");
+        }
+    }
+
     /** Learners never disagree: every slot a replica knows as chosen holds the value the oracle saw chosen. */
     private void checkLearned(Replica r) {
-        for (long s = r.checkedUpTo + 1; s <= r.node.chosenPrefix(); s++) {
+        long snapshotSlot = r.node.snapshotSlot();
+        for (long s = Math.max(r.checkedUpTo, snapshotSlot) + 1; s <= r.node.chosenPrefix(); s++) {
             LogValue learned = r.node.chosen(s);
             if (!learned.equals(chosen.get(s))) {
                 throw new AssertionError("replica " + r.index + " learned " + learned + " at slot " + s + " but "

@@ -32,7 +32,8 @@ class MultiPaxosSimulationTest {
     static final int HEAL_BOUND_TICKS = 200;
     static final int CLIENT_TIMEOUT = 40;
 
-    record Outcome(long applied, long leaderChanges, long healTicks, long messages, long trace) {
+    record Outcome(long applied, long leaderChanges, long healTicks, long messages, long trace, long compactions,
+                   long snapshotsInstalled) {
     }
 
     /** A client with a session: opens it (sequence 0), then one outstanding command at a time, retried elsewhere. */
@@ -85,7 +86,7 @@ class MultiPaxosSimulationTest {
 
     @Test
     void slotsAreChosenOnceLogsArePrefixesAndCommandsAppliedOnceUnderRandomFaults() {
-        long[] stats = new long[7];
+        long[] stats = new long[9];
         long start = System.nanoTime();
         Seeds.forEach("multipaxos.seed", 1000, seed -> {
             Outcome o = run(seed);
@@ -98,10 +99,18 @@ class MultiPaxosSimulationTest {
             }
             stats[6] += o.healTicks;
             stats[4] += o.messages;
+            stats[7] += o.compactions;
+            stats[8] += o.snapshotsInstalled;
         });
         System.out.printf("multi-paxos simulation: %d seeds, %d client commands completed, %d elections, "
                         + "heal-to-applied max %d ticks (seed %d, mean %.1f), %d messages, %.1f s%n", stats[0], stats[1], stats[2],
                 stats[3], stats[5], (double) stats[6] / Math.max(1, stats[0]), stats[4], (System.nanoTime() - start) / 1e9);
+        System.out.printf("multi-paxos simulation: %d compactions, %d snapshots installed by transfer%n", stats[7],
+                stats[8]);
+        if (stats[0] >= 100) {
+            assertTrue(stats[7] > 0 && stats[8] > 0, "compaction and snapshot transfer must be exercised: "
+                    + stats[7] + " compactions, " + stats[8] + " snapshot transfers");
+        }
     }
 
     @Test
@@ -119,6 +128,8 @@ class MultiPaxosSimulationTest {
         MultiPaxosSim sim = new MultiPaxosSim(seed, n, config);
         sim.crashBeforePersist = pick.nextDouble() * 0.01;
         sim.crashAfterPersist = pick.nextDouble() * 0.01;
+        // compaction in half of the runs, from rare to aggressive (lagging replicas then need snapshot transfer)
+        sim.compactProbability = pick.nextBoolean() ? 0 : 0.002 + pick.nextDouble() * 0.1;
         sim.net.setFaults(NetworkFaults.random(sim.rng));
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -196,7 +207,8 @@ class MultiPaxosSimulationTest {
         }
         sim.checkPrefixes();
         long applied = clients.stream().mapToLong(c -> c.completed).sum();
-        return new Outcome(applied, elections, sim.now - healStart, sim.net.sent(), sim.trace);
+        return new Outcome(applied, elections, sim.now - healStart, sim.net.sent(), sim.trace, sim.compactions,
+                sim.snapshotsInstalled);
     }
 
 }
