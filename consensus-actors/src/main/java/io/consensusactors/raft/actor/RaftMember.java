@@ -194,7 +194,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private void onRecovered(DurableLog state) {
         core = new RaftNode(memberId, settings.core(), new Random(), initial, state.hardState(), state.snapshot,
-                new ArrayList<>(state.entries));
+                state.entries()); // decoded here, once: the event handler keeps them encoded
         StateMachine user = machineFactory.get();
         speculative = user instanceof SpeculativeStateMachine sp ? sp : null;
         machine = new SessionStateMachine(user, settings.maxSessions(), settings.sessionExpireAfterEntries());
