@@ -274,8 +274,8 @@ public final class RaftLoad {
     }
 
     static Config baseConfig() {
-        return ConfigFactory.parseString("""
-                pekko.loglevel = WARNING
+        return ConfigFactory.parseString("pekko.loglevel = " + System.getProperty("raftload.loglevel", "WARNING") + """
+
                 pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
                 pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
                 pekko.actor.provider = local

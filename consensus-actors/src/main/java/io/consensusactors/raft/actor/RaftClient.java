@@ -387,6 +387,8 @@ public final class RaftClient {
             }
             if (expired != null) {
                 for (Request r : expired) {
+                    getContext().getLog().debug("no answer from {} for group {} within {}: retrying", r.target,
+                            r.groupId, settings.clientAttemptTimeout());
                     leaders.remove(r.groupId, r.target); // no answer in time: try another member
                     send(r);
                 }
