@@ -351,7 +351,8 @@ public final class RaftLoad {
             "raftload.loglevel", "logback.configurationFile");
 
     /** Prefixes of system properties (configuration overrides) that the node JVMs get too. */
-    static final List<String> INHERITED_PREFIXES = List.of("pekko.", "consensus-actors.");
+    static final List<String> INHERITED_PREFIXES = List.of("pekko.", "consensus-actors.", "jdbc-journal.",
+            "jdbc-snapshot-store.");
 
     /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
     static final class ThreeJvms implements Target {
