@@ -2,6 +2,9 @@ package io.consensusactors.bench;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.consensusactors.entity.ConsensusEntities;
+import io.consensusactors.entity.EntityRef;
+import io.consensusactors.entity.ReplicatedEntityType;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.raft.actor.RaftClient;
@@ -58,6 +61,7 @@ public final class RaftLoad {
 
     static final String GROUP = "kv";
     static final Set<String> NODES = Set.of("node1", "node2", "node3");
+    static final List<String> NODE_LIST = List.of("node1", "node2", "node3");
 
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
@@ -65,12 +69,15 @@ public final class RaftLoad {
     }
 
     /** Command-line options. */
-    record Options(String mode, List<Integer> clients, List<String> workloads, Duration warmup, Duration rewarmup,
-                   Duration duration, int valueBytes, int keys, ReadConsistency readConsistency, Path dataDir,
-                   String nodeHeap, boolean keepData, boolean threadCpu) {
+    record Options(String mode, String api, int shards, List<Integer> clients, List<String> workloads,
+                   Duration warmup, Duration rewarmup, Duration duration, int valueBytes, int keys,
+                   List<ReadConsistency> readConsistencies, Path dataDir, String nodeHeap, boolean keepData,
+                   boolean threadCpu) {
 
         static Options parse(String[] args) {
             String mode = "h2";
+            String api = "raft";
+            int shards = 32;
             List<Integer> clients = List.of(64, 1);
             List<String> workloads = List.of("write", "read");
             Duration warmup = Duration.ofSeconds(20);
@@ -78,7 +85,7 @@ public final class RaftLoad {
             Duration duration = Duration.ofSeconds(30);
             int valueBytes = 64;
             int keys = 10_000;
-            ReadConsistency rc = ReadConsistency.LINEARIZABLE;
+            List<ReadConsistency> rc = List.of(ReadConsistency.LINEARIZABLE);
             Path dataDir = Files.isDirectory(Path.of("benchmarks", "target"))
                     ? Path.of("benchmarks", "target", "raft-load") : Path.of("target", "raft-load");
             String nodeHeap = "512m";
@@ -103,6 +110,8 @@ public final class RaftLoad {
                 String v = args[++i];
                 switch (a) {
                     case "--mode" -> mode = v;
+                    case "--api" -> api = v;
+                    case "--shards" -> shards = Integer.parseInt(v);
                     case "--clients" -> clients = Arrays.stream(v.split(",")).map(String::trim)
                             .map(Integer::parseInt).toList();
                     case "--workload" -> workloads = Arrays.stream(v.split(",")).map(String::trim).toList();
@@ -111,7 +120,8 @@ public final class RaftLoad {
                     case "--duration" -> duration = duration(v);
                     case "--value-bytes" -> valueBytes = Integer.parseInt(v);
                     case "--keys" -> keys = Integer.parseInt(v);
-                    case "--read-consistency" -> rc = ReadConsistency.valueOf(v.toUpperCase(Locale.ROOT));
+                    case "--read-consistency" -> rc = Arrays.stream(v.split(",")).map(String::trim)
+                            .map(c -> ReadConsistency.valueOf(c.toUpperCase(Locale.ROOT))).toList();
                     case "--data-dir" -> dataDir = Path.of(v);
                     case "--node-heap" -> nodeHeap = v;
                     default -> usage("unknown option " + a);
@@ -119,6 +129,12 @@ public final class RaftLoad {
             }
             if (!List.of("mem", "h2-mem", "h2", "jvm3").contains(mode)) {
                 usage("unknown mode " + mode);
+            }
+            if (!List.of("raft", "entity").contains(api)) {
+                usage("unknown api " + api + ": raft (RaftClient on one group) or entity (EntityRef.ask)");
+            }
+            if (shards < 1) {
+                usage("shards must be positive");
             }
             for (String w : workloads) {
                 if (!List.of("write", "read", "mixed").contains(w)) {
@@ -131,8 +147,8 @@ public final class RaftLoad {
             if (rewarmup == null) {
                 rewarmup = warmup.compareTo(Duration.ofSeconds(5)) < 0 ? warmup : Duration.ofSeconds(5);
             }
-            return new Options(mode, clients, workloads, warmup, rewarmup, duration, valueBytes, keys, rc, dataDir,
-                    nodeHeap, keep, threadCpu);
+            return new Options(mode, api, shards, clients, workloads, warmup, rewarmup, duration, valueBytes, keys, rc,
+                    dataDir, nodeHeap, keep, threadCpu);
         }
 
         static Duration duration(String v) {
@@ -154,14 +170,19 @@ public final class RaftLoad {
                 System.err.println("error: " + error);
             }
             System.err.println("""
-                    usage: RaftLoad [--mode mem|h2-mem|h2|jvm3] [--clients 64,1] [--workload write,read,mixed]
-                                    [--warmup 20s] [--rewarmup 5s] [--duration 30s] [--value-bytes 64] [--keys 10000]
-                                    [--read-consistency linearizable|lease|stale] [--data-dir DIR] [--node-heap 512m]
-                                    [--keep-data] [--thread-cpu]
+                    usage: RaftLoad [--mode mem|h2-mem|h2|jvm3] [--api raft|entity] [--shards 32] [--clients 64,1]
+                                    [--workload write,read,mixed] [--warmup 20s] [--rewarmup 5s] [--duration 30s]
+                                    [--value-bytes 64] [--keys 10000] [--read-consistency linearizable,lease,stale]
+                                    [--data-dir DIR] [--node-heap 512m] [--keep-data] [--thread-cpu]
                       mode    mem: 3 hosts in this JVM, in-memory journal (no I/O, no serialization)
                               h2-mem: 3 hosts in this JVM, H2 in-memory database
                               h2: 3 hosts in this JVM, H2 file under --data-dir (durable: WRITE_DELAY=0)
                               jvm3: 3 node JVMs with an H2 file each; this JVM is the cluster client
+                      api     raft: RaftClient on one Raft group running a key/value state machine
+                              entity: EntityRef.ask on BenchRegister entities (one per key) of --shards shards
+                              (each shard a 3-member Raft group, leaders spread over the nodes), one
+                              ConsensusEntities per node; in-JVM modes spread the clients over the 3 nodes' runtimes
+                      read    runs once per --read-consistency given (comma-separated)
                       Every workload runs with every client count: warm-up (--warmup for the first run,
                       --rewarmup for later ones), then --duration measured. --thread-cpu prints where this
                       JVM's CPU time went, by thread pool (the rest is GC, JIT and other native threads).""");
@@ -171,7 +192,7 @@ public final class RaftLoad {
 
     /** A running group and the clients that talk to it. */
     interface Target extends AutoCloseable {
-        RaftClient client();
+        Api api();
 
         /** CPU time consumed so far by every process of the setup (this JVM and node JVMs). */
         long cpuNanos();
@@ -197,23 +218,28 @@ public final class RaftLoad {
 
     /** Starts the setup of {@code o.mode}, runs every (workload, clients) pair, stops the setup. */
     static List<Result> execute(Options o) throws Exception {
-        System.out.printf(Locale.ROOT, "RaftLoad %s: mode=%s clients=%s workloads=%s warmup=%ds (later runs %ds) "
-                        + "duration=%ds value=%dB keys=%d reads=%s cpus=%d jvm=%s common-pool-parallelism=%d%n",
-                LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), o.mode, o.clients, o.workloads,
+        System.out.printf(Locale.ROOT, "RaftLoad %s: mode=%s api=%s%s clients=%s workloads=%s warmup=%ds (later runs "
+                        + "%ds) duration=%ds value=%dB keys=%d reads=%s cpus=%d jvm=%s common-pool-parallelism=%d%n",
+                LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), o.mode, o.api,
+                o.api.equals("entity") ? " shards=" + o.shards : "", o.clients, o.workloads,
                 o.warmup.toSeconds(), o.rewarmup.toSeconds(), o.duration.toSeconds(), o.valueBytes, o.keys,
-                o.readConsistency, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"),
+                o.readConsistencies, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"),
                 ForkJoinPool.getCommonPoolParallelism());
         List<Result> results = new ArrayList<>();
         try (Target target = start(o)) {
             System.out.println("started: " + target.describe());
-            awaitLeader(target.client());
+            target.api().awaitReady();
             boolean first = true;
             for (String workload : o.workloads) {
-                for (int n : o.clients) {
-                    Result r = run(o, target, workload, n, first ? o.warmup : o.rewarmup);
-                    first = false;
-                    results.add(r);
-                    System.out.println(r.line());
+                List<ReadConsistency> rcs = workload.equals("write") ? List.of(o.readConsistencies.get(0))
+                        : o.readConsistencies;
+                for (ReadConsistency rc : rcs) {
+                    for (int n : o.clients) {
+                        Result r = run(o, target, workload, rc, n, first ? o.warmup : o.rewarmup);
+                        first = false;
+                        results.add(r);
+                        System.out.println(r.line());
+                    }
                 }
             }
         }
@@ -248,8 +274,8 @@ public final class RaftLoad {
     }
 
     static Config baseConfig() {
-        return ConfigFactory.parseString("""
-                pekko.loglevel = WARNING
+        return ConfigFactory.parseString("pekko.loglevel = " + System.getProperty("raftload.loglevel", "WARNING") + """
+
                 pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
                 pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
                 pekko.actor.provider = local
@@ -268,20 +294,32 @@ public final class RaftLoad {
     static Target inJvm(Options o, Config persistence, String description) {
         Config cfg = persistence.withFallback(baseConfig()).withFallback(ConfigFactory.load());
         RaftSettings settings = RaftSettings.from(cfg);
+        boolean entity = o.api.equals("entity");
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            for (String n : NODES) {
-                ctx.spawn(RaftHost.create(n, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(n))
-                        .tell(new RaftHost.StartGroup(GROUP, NODES));
+            if (!entity) {
+                for (String n : NODES) {
+                    ctx.spawn(RaftHost.create(n, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(n))
+                            .tell(new RaftHost.StartGroup(GROUP, NODES));
+                }
             }
             return Behaviors.empty();
         }), "raftload", cfg);
-        RaftClient client = RaftClient.create(system, settings);
+        Api api;
+        if (entity) {
+            List<ConsensusEntities> runtimes = new ArrayList<>();
+            for (String n : NODE_LIST) {
+                runtimes.add(ConsensusEntities.start(system, n, NODE_LIST, List.of(BenchRegister.type(o.shards))));
+            }
+            api = new EntityApi(runtimes, BenchRegister.type(o.shards));
+        } else {
+            api = new RaftApi(RaftClient.create(system, settings));
+        }
         String url = cfg.hasPath(PersistenceSettings.PREFIX + ".resolved-url")
                 ? cfg.getString(PersistenceSettings.PREFIX + ".resolved-url") : "";
         return new Target() {
             @Override
-            public RaftClient client() {
-                return client;
+            public Api api() {
+                return api;
             }
 
             @Override
@@ -291,7 +329,8 @@ public final class RaftLoad {
 
             @Override
             public String describe() {
-                return description + (url.isEmpty() ? "" : " [" + url + "]") + "; tick "
+                return description + (entity ? ", " + o.shards + " entity shards" : "")
+                        + (url.isEmpty() ? "" : " [" + url + "]") + "; tick "
                         + settings.tickInterval().toMillis() + " ms, flush-delay "
                         + settings.flushDelay().toMillis() + " ms";
             }
@@ -311,13 +350,17 @@ public final class RaftLoad {
     static final List<String> INHERITED_PROPERTIES = List.of("java.util.concurrent.ForkJoinPool.common.parallelism",
             "raftload.loglevel", "logback.configurationFile");
 
+    /** Prefixes of system properties (configuration overrides) that the node JVMs get too. */
+    static final List<String> INHERITED_PREFIXES = List.of("pekko.", "consensus-actors.", "jdbc-journal.",
+            "jdbc-snapshot-store.");
+
     /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
     static final class ThreeJvms implements Target {
         private final List<Process> nodes = new ArrayList<>();
         private final Path dir;
         private final Options options;
         private ActorSystem<Void> system;
-        private RaftClient client;
+        private Api api;
 
         private ThreeJvms(Options options, Path dir) {
             this.options = options;
@@ -347,8 +390,14 @@ public final class RaftLoad {
                         cmd.add("-D" + property + "=" + System.getProperty(property));
                     }
                 }
+                for (String property : System.getProperties().stringPropertyNames()) {
+                    if (INHERITED_PREFIXES.stream().anyMatch(property::startsWith)) {
+                        cmd.add("-D" + property + "=" + System.getProperty(property));
+                    }
+                }
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RaftLoadNode.class.getName(),
-                        names.get(i), "127.0.0.1", String.valueOf(ports[i]), seed, dir.toString()));
+                        names.get(i), "127.0.0.1", String.valueOf(ports[i]), seed, dir.toString(), options.api,
+                        String.valueOf(options.shards)));
                 Path log = dir.resolve(names.get(i) + ".log");
                 nodes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
@@ -357,12 +406,18 @@ public final class RaftLoad {
                     .withFallback(ConfigFactory.load());
             RaftSettings settings = RaftSettings.from(cfg);
             system = ActorSystem.create(Behaviors.empty(), RaftLoadNode.SYSTEM, cfg);
-            client = RaftClient.create(system, settings);
+            if (options.api.equals("entity")) {
+                ReplicatedEntityType<BenchRegister.Command, BenchRegister.Event, BenchRegister.State> type =
+                        BenchRegister.type(options.shards);
+                api = new EntityApi(List.of(ConsensusEntities.start(system, "client", NODE_LIST, List.of(type))), type);
+            } else {
+                api = new RaftApi(RaftClient.create(system, settings));
+            }
         }
 
         @Override
-        public RaftClient client() {
-            return client;
+        public Api api() {
+            return api;
         }
 
         @Override
@@ -377,6 +432,7 @@ public final class RaftLoad {
         @Override
         public String describe() {
             return "3 node JVMs (-Xmx" + options.nodeHeap + ", one H2 file each under " + dir
+                    + (options.api.equals("entity") ? ", " + options.shards + " entity shards" : "")
                     + ", WRITE_DELAY=0) + this JVM as cluster client; node pids "
                     + nodes.stream().map(p -> String.valueOf(p.pid())).toList();
         }
@@ -499,6 +555,87 @@ public final class RaftLoad {
         throw new IllegalStateException("the Raft group did not answer within 90 s", last);
     }
 
+    // ------------------------------------------------------------------ the API under load
+
+    /** What a closed-loop client calls: writes and reads of one key, through the Raft client or entity refs. */
+    interface Api {
+        CompletionStage<?> write(int client, String key, String value);
+
+        CompletionStage<?> read(int client, String key, ReadConsistency consistency);
+
+        /** Blocks until every Raft group behind the API answers a write. */
+        void awaitReady() throws Exception;
+    }
+
+    /** {@link RaftClient} on the single key/value group {@value #GROUP}. */
+    record RaftApi(RaftClient client) implements Api {
+        @Override
+        public CompletionStage<?> write(int c, String key, String value) {
+            return client.propose(GROUP, KeyValueStateMachine.put(key, value));
+        }
+
+        @Override
+        public CompletionStage<?> read(int c, String key, ReadConsistency consistency) {
+            return client.read(GROUP, KeyValueStateMachine.get(key), consistency);
+        }
+
+        @Override
+        public void awaitReady() throws Exception {
+            awaitLeader(client);
+        }
+    }
+
+    /**
+     * {@link EntityRef#ask} on {@link BenchRegister} entities, one per key; client {@code c} uses the runtime of node
+     * {@code c mod n} (in one JVM: as if the application ran on every node).
+     */
+    record EntityApi(List<ConsensusEntities> runtimes,
+                     ReplicatedEntityType<BenchRegister.Command, BenchRegister.Event, BenchRegister.State> type)
+            implements Api {
+        EntityRef<BenchRegister.Command> ref(int c, String key) {
+            return runtimes.get(c % runtimes.size()).entityRefFor(type, key);
+        }
+
+        @Override
+        public CompletionStage<?> write(int c, String key, String value) {
+            return ref(c, key).<BenchRegister.Version>ask(new BenchRegister.Put(value));
+        }
+
+        @Override
+        public CompletionStage<?> read(int c, String key, ReadConsistency consistency) {
+            return ref(c, key).<BenchRegister.Value>ask(new BenchRegister.Get(), consistency);
+        }
+
+        @Override
+        public void awaitReady() throws Exception {
+            long t0 = System.nanoTime();
+            long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+            Set<Integer> ready = new java.util.HashSet<>();
+            Exception last = null;
+            for (int k = 0; ready.size() < type.shards() && System.nanoTime() < deadline; k++) {
+                String id = "ready-" + k;
+                int shard = type.shardOf(id);
+                if (ready.contains(shard)) {
+                    continue;
+                }
+                try {
+                    write(0, id, "1").toCompletableFuture().get(15, TimeUnit.SECONDS);
+                    ready.add(shard);
+                } catch (Exception e) {
+                    last = e;
+                    k--; // retry this shard
+                    Thread.sleep(200);
+                }
+            }
+            if (ready.size() < type.shards()) {
+                throw new IllegalStateException("only " + ready.size() + " of " + type.shards()
+                        + " entity shards answered within 120 s", last);
+            }
+            System.out.printf(Locale.ROOT, "all %d entity shards answered after %d ms%n", type.shards(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        }
+    }
+
     // ------------------------------------------------------------------ closed-loop clients
 
     enum Phase { WARMUP, MEASURE, STOP }
@@ -536,7 +673,8 @@ public final class RaftLoad {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         final String workload;
         final Options o;
-        final RaftClient client;
+        final Api api;
+        final ReadConsistency consistency;
         final AtomicReference<Phase> phase;
         final AtomicLong errors;
         final AtomicReference<String> firstError;
@@ -544,12 +682,13 @@ public final class RaftLoad {
         long ops;
         long i;
 
-        LoopClient(int id, String workload, Options o, RaftClient client, AtomicReference<Phase> phase,
-                   AtomicLong errors, AtomicReference<String> firstError) {
+        LoopClient(int id, String workload, Options o, Api api, ReadConsistency consistency,
+                   AtomicReference<Phase> phase, AtomicLong errors, AtomicReference<String> firstError) {
             this.id = id;
             this.workload = workload;
             this.o = o;
-            this.client = client;
+            this.api = api;
+            this.consistency = consistency;
             this.phase = phase;
             this.errors = errors;
             this.firstError = firstError;
@@ -572,9 +711,7 @@ public final class RaftLoad {
                 default -> (n & 1) == 0;
             };
             long start = System.nanoTime();
-            CompletionStage<byte[]> f = write
-                    ? client.propose(GROUP, KeyValueStateMachine.put(key, value))
-                    : client.read(GROUP, KeyValueStateMachine.get(key), o.readConsistency);
+            CompletionStage<?> f = write ? api.write(id, key, value) : api.read(id, key, consistency);
             f.whenComplete((r, e) -> {
                 long latency = System.nanoTime() - start;
                 if (atStart == Phase.MEASURE && phase.get() == Phase.MEASURE) {
@@ -591,13 +728,14 @@ public final class RaftLoad {
         }
     }
 
-    static Result run(Options o, Target target, String workload, int n, Duration warmup) throws Exception {
+    static Result run(Options o, Target target, String workload, ReadConsistency rc, int n, Duration warmup)
+            throws Exception {
         AtomicReference<Phase> phase = new AtomicReference<>(Phase.WARMUP);
         AtomicLong errors = new AtomicLong();
         AtomicReference<String> firstError = new AtomicReference<>();
         List<LoopClient> clients = new ArrayList<>();
         for (int c = 0; c < n; c++) {
-            clients.add(new LoopClient(c, workload, o, target.client(), phase, errors, firstError));
+            clients.add(new LoopClient(c, workload, o, target.api(), rc, phase, errors, firstError));
         }
         for (LoopClient c : clients) {
             c.next();
@@ -630,8 +768,9 @@ public final class RaftLoad {
         double seconds = (t1 - t0) / 1e9;
         double cpuSeconds = (cpu1 - cpu0) / 1e9;
         String label = workload.equals("write") ? workload
-                : workload + "/" + o.readConsistency.name().toLowerCase(Locale.ROOT);
-        return new Result(o.mode, label, n, ops, seconds, all, errors.get(), firstError.get(), cpuSeconds / seconds,
+                : workload + "/" + rc.name().toLowerCase(Locale.ROOT);
+        String mode = o.api.equals("entity") ? o.mode + " entity/" + o.shards : o.mode;
+        return new Result(mode, label, n, ops, seconds, all, errors.get(), firstError.get(), cpuSeconds / seconds,
                 ops == 0 ? 0 : cpuSeconds * 1e6 / ops, gc1 - gc0);
     }
 }

@@ -2,6 +2,7 @@ package io.consensusactors.bench;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.raft.actor.RaftHost;
@@ -12,12 +13,15 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A node JVM of {@link RaftLoad}'s {@code jvm3} mode: a cluster member hosting one member of the Raft group
  * {@value RaftLoad#GROUP} (key/value state machine), event-sourced to its own H2 file {@code <dataDir>/<name>}.
  * It exits when its standard input closes, so it never outlives the load generator that started it.
- * Args: name host port seedHost:seedPort dataDir.
+ * With {@code entity} as sixth argument it hosts its replicas of the {@link BenchRegister} shards through
+ * {@link ConsensusEntities} instead (seventh argument: the number of shards).
+ * Args: name host port seedHost:seedPort dataDir [raft|entity shards].
  */
 public final class RaftLoadNode {
 
@@ -55,11 +59,18 @@ public final class RaftLoadNode {
         SchemaInitializer.createIfNotExists(persistence);
         Config config = persistence.toPekkoConfig().withFallback(app);
         RaftSettings settings = RaftSettings.from(config);
+        boolean entity = args.length > 5 && args[5].equals("entity");
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name))
-                    .tell(new RaftHost.StartGroup(RaftLoad.GROUP, RaftLoad.NODES));
+            if (!entity) {
+                ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name))
+                        .tell(new RaftHost.StartGroup(RaftLoad.GROUP, RaftLoad.NODES));
+            }
             return Behaviors.<Void>empty();
         }), SYSTEM, config);
+        if (entity) {
+            ConsensusEntities.start(system, name, RaftLoad.NODE_LIST,
+                    List.of(BenchRegister.type(Integer.parseInt(args[6]))));
+        }
         System.out.println("RAFT LOAD NODE READY " + name + " " + persistence);
         while (System.in.read() >= 0) {
             // wait for the parent to close our stdin (or die)

@@ -1,5 +1,6 @@
 package io.consensusactors.bench;
 
+import io.consensusactors.raft.core.ReadConsistency;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,6 +23,26 @@ class RaftLoadTest {
         assertEquals(Duration.ofSeconds(5), o.rewarmup());
         assertEquals(List.of("write"), o.workloads());
         assertEquals(Duration.ofMillis(1500), RaftLoad.Options.duration("1.5s"));
+        assertEquals("raft", o.api());
+        RaftLoad.Options e = RaftLoad.Options.parse(new String[] {"--api", "entity", "--shards", "16",
+                "--read-consistency", "linearizable,lease,stale"});
+        assertEquals("entity", e.api());
+        assertEquals(16, e.shards());
+        assertEquals(List.of(ReadConsistency.LINEARIZABLE, ReadConsistency.LEASE, ReadConsistency.STALE),
+                e.readConsistencies());
+    }
+
+    @Test
+    void aShortInMemoryEntityRunCompletesWritesAndReadsAtEveryConsistencyWithoutErrors() throws Exception {
+        RaftLoad.Options o = RaftLoad.Options.parse(new String[] {"--mode", "mem", "--api", "entity", "--shards", "6",
+                "--clients", "6", "--warmup", "1s", "--rewarmup", "1s", "--duration", "1s", "--workload", "write,read",
+                "--read-consistency", "linearizable,lease,stale"});
+        List<RaftLoad.Result> results = RaftLoad.execute(o);
+        assertEquals(4, results.size());
+        for (RaftLoad.Result r : results) {
+            assertTrue(r.ops() > 0, "operations completed in " + r.workload());
+            assertEquals(0, r.errors(), "errors in " + r.workload() + ": " + r.firstError());
+        }
     }
 
     @Test

@@ -12,9 +12,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,17 +24,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Client of Raft groups running on {@link RaftHost}s anywhere in the cluster. Writes go to the group's leader
  * (cached, following redirects) under an exactly-once session: a retry after a timeout or a leader change reuses
  * the session and sequence number, so the state machine answers it from its table instead of applying it again.
  * Reads use the consistency asked for. Thread-safe; results complete on Pekko's dispatcher.
+ *
+ * <p>No ask per request: every attempt carries a correlation id that the member echoes in its {@link ClientReply},
+ * all replies come back through one message adapter, and attempt timeouts are found by a periodic sweep of the
+ * attempts in flight (running only while there are some). An ask would start a temporary actor and a future per
+ * attempt, and Pekko's {@code pipeToSelf} hands its completion to {@code CompletableFuture}'s default executor —
+ * which on a 2-core machine (common-pool parallelism 1) is a new thread per reply.
  */
 public final class RaftClient {
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Duration MIN_SWEEP = Duration.ofMillis(10);
 
     /** Raised when a request could not complete: the message says whether it may have been applied. */
     public static final class RaftClientException extends RuntimeException {
@@ -68,13 +77,13 @@ public final class RaftClient {
     /** Changes the group's voters and learners (node ids) at its leader (joint consensus). */
     public CompletionStage<byte[]> changeMembership(String groupId, Set<String> voters, Set<String> learners) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        actor.tell(new ClientActor.Admin(groupId, r -> new RaftMember.ChangeMembership(voters, learners, r), f));
+        actor.tell(new ClientActor.Admin(groupId, (id, r) -> new RaftMember.ChangeMembership(voters, learners, id, r), f));
         return f;
     }
 
     public CompletionStage<byte[]> transferLeadership(String groupId, String toNode) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        actor.tell(new ClientActor.Admin(groupId, r -> new RaftMember.TransferLeadership(toNode, r), f));
+        actor.tell(new ClientActor.Admin(groupId, (id, r) -> new RaftMember.TransferLeadership(toNode, id, r), f));
         return f;
     }
 
@@ -95,18 +104,22 @@ public final class RaftClient {
                       CompletableFuture<byte[]> result) implements Command {
         }
 
-        record Admin(String groupId, Function<ActorRef<ClientReply>, RaftMember.Command> command,
+        /** An administrative command, built from (request id, reply-to). */
+        record Admin(String groupId, BiFunction<Long, ActorRef<ClientReply>, RaftMember.Command> command,
                      CompletableFuture<byte[]> result) implements Command {
         }
 
         record GetLeader(String groupId, CompletableFuture<String> result) implements Command {
         }
 
-        private record Reply(long requestId, int attempt, ClientReply reply, Throwable failure) implements Command {
+        private record Reply(ClientReply reply) implements Command {
         }
 
-        private record Resend(long requestId, int attempt) implements Command {
+        /** Retry a request after a NotLeader without a hint, unless it was sent again meanwhile. */
+        private record Resend(Request request, long attemptId) implements Command {
         }
+
+        private enum Sweep implements Command { INSTANCE }
 
         private record PeersChanged(Receptionist.Listing listing) implements Command {
         }
@@ -118,24 +131,25 @@ public final class RaftClient {
         }
 
         private static final class Request {
-            final long id;
             final String groupId;
             final Kind kind;
             final byte[] payload;
             final ReadConsistency consistency;
-            final Function<ActorRef<ClientReply>, RaftMember.Command> admin;
+            final BiFunction<Long, ActorRef<ClientReply>, RaftMember.Command> admin;
             final CompletableFuture<byte[]> result;
             final long deadline;
             Session session;
             boolean opening;
             long seq;
-            int attempt;
+            /** Correlation id of the current attempt (0: none in flight); echoed by the member's reply. */
+            long attemptId;
+            long attemptDeadline;
             String target;
             final List<String> tried = new ArrayList<>();
 
-            Request(long id, String groupId, Kind kind, byte[] payload, ReadConsistency consistency,
-                    Function<ActorRef<ClientReply>, RaftMember.Command> admin, CompletableFuture<byte[]> result, long deadline) {
-                this.id = id;
+            Request(String groupId, Kind kind, byte[] payload, ReadConsistency consistency,
+                    BiFunction<Long, ActorRef<ClientReply>, RaftMember.Command> admin, CompletableFuture<byte[]> result,
+                    long deadline) {
                 this.groupId = groupId;
                 this.kind = kind;
                 this.payload = payload;
@@ -148,14 +162,18 @@ public final class RaftClient {
 
         private final RaftSettings settings;
         private final TimerScheduler<Command> timers;
+        private final ActorRef<ClientReply> replyAdapter;
+        private final long attemptTimeoutNanos;
         private final Map<String, ActorRef<RaftHost.Command>> hosts = new HashMap<>();
         private final Map<String, String> leaders = new HashMap<>();
         private final Map<String, ArrayDeque<Session>> freeSessions = new HashMap<>();
         private final Map<String, Integer> sessionCount = new HashMap<>();
         private final Map<String, ArrayDeque<Request>> waiting = new HashMap<>();
+        /** Attempts awaiting an answer, by correlation id. */
         private final Map<Long, Request> inflight = new HashMap<>();
         private final ArrayDeque<Request> noHosts = new ArrayDeque<>();
-        private long nextId = 1;
+        private long nextAttemptId = 1;
+        private boolean sweeping;
 
         static Behavior<Command> create(RaftSettings settings) {
             return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new ClientActor(ctx, t, settings)));
@@ -165,6 +183,8 @@ public final class RaftClient {
             super(ctx);
             this.settings = settings;
             this.timers = timers;
+            this.attemptTimeoutNanos = settings.clientAttemptTimeout().toNanos();
+            this.replyAdapter = ctx.messageAdapter(ClientReply.class, Reply::new);
             ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
             ctx.getSystem().receptionist().tell(Receptionist.subscribe(RaftHost.SERVICE_KEY, adapter));
         }
@@ -180,6 +200,7 @@ public final class RaftClient {
                     })
                     .onMessage(Reply.class, this::onReply)
                     .onMessage(Resend.class, this::onResend)
+                    .onMessage(Sweep.class, s -> onSweep())
                     .onMessage(PeersChanged.class, this::onPeersChanged)
                     .build();
         }
@@ -189,7 +210,7 @@ public final class RaftClient {
         }
 
         private Behavior<Command> onSubmit(Submit s) {
-            Request r = new Request(nextId++, s.groupId(), s.kind(), s.payload(), s.consistency(), null, s.result(), deadline());
+            Request r = new Request(s.groupId(), s.kind(), s.payload(), s.consistency(), null, s.result(), deadline());
             if (r.kind == Kind.PROPOSE) {
                 Session session = acquire(r.groupId);
                 if (session == null) {
@@ -203,8 +224,7 @@ public final class RaftClient {
         }
 
         private Behavior<Command> onAdmin(Admin a) {
-            Request r = new Request(nextId++, a.groupId(), Kind.ADMIN, null, null, a.command(), a.result(), deadline());
-            send(r);
+            send(new Request(a.groupId(), Kind.ADMIN, null, null, a.command(), a.result(), deadline()));
             return this;
         }
 
@@ -247,36 +267,37 @@ public final class RaftClient {
             }
         }
 
+        /** Sends the next attempt of {@code r} (same session and sequence number) with a fresh correlation id. */
         private void send(Request r) {
-            if (System.nanoTime() > r.deadline) {
-                fail(r, "no answer from Raft group " + r.groupId + " within " + settings.clientRequestTimeout()
-                        + (r.kind == Kind.PROPOSE ? "; the command may or may not have been applied" : ""));
+            long now = System.nanoTime();
+            if (now - r.deadline > 0) {
+                timedOut(r);
                 return;
             }
+            r.attemptId = 0;
             String target = pickTarget(r);
             if (target == null) {
                 noHosts.add(r);
+                startSweep();
                 return;
             }
             r.target = target;
-            r.attempt++;
-            inflight.put(r.id, r);
-            ActorRef<RaftHost.Command> host = hosts.get(target);
-            long id = r.id;
-            int attempt = r.attempt;
-            getContext().ask(ClientReply.class, host, settings.clientAttemptTimeout(), replyTo -> message(r, replyTo),
-                    (reply, failure) -> new Reply(id, attempt, reply, failure));
+            r.attemptId = nextAttemptId++;
+            r.attemptDeadline = now + attemptTimeoutNanos;
+            inflight.put(r.attemptId, r);
+            startSweep();
+            hosts.get(target).tell(message(r));
         }
 
-        private RaftHost.Command message(Request r, ActorRef<ClientReply> replyTo) {
+        private RaftHost.Command message(Request r) {
             switch (r.kind) {
                 case PROPOSE:
                     return new RaftHost.ClientPropose(r.groupId, r.session.clientId, r.seq,
-                            r.opening ? new byte[0] : r.payload, replyTo);
+                            r.opening ? new byte[0] : r.payload, r.attemptId, replyAdapter);
                 case READ:
-                    return new RaftHost.ClientRead(r.groupId, r.payload, r.consistency, replyTo);
+                    return new RaftHost.ClientRead(r.groupId, r.payload, r.consistency, r.attemptId, replyAdapter);
                 default:
-                    return new RaftHost.ToMember(r.groupId, r.admin.apply(replyTo));
+                    return new RaftHost.ToMember(r.groupId, r.admin.apply(r.attemptId, replyAdapter));
             }
         }
 
@@ -300,17 +321,12 @@ public final class RaftClient {
         }
 
         private Behavior<Command> onReply(Reply rep) {
-            Request r = inflight.get(rep.requestId());
-            if (r == null || r.attempt != rep.attempt()) {
-                return this; // a late answer to an attempt we already retried
-            }
-            inflight.remove(r.id);
-            if (rep.failure() != null) {
-                leaders.remove(r.groupId, r.target); // no answer in time: try another member
-                send(r);
-                return this;
-            }
             ClientReply reply = rep.reply();
+            Request r = inflight.remove(reply.requestId());
+            if (r == null) {
+                return this; // a late answer to an attempt that timed out and was retried (or a duplicate)
+            }
+            r.attemptId = 0;
             if (reply instanceof ClientReply.Ok ok) {
                 leaders.put(r.groupId, r.target);
                 if (r.opening) {
@@ -329,8 +345,8 @@ public final class RaftClient {
                 } else {
                     leaders.remove(r.groupId);
                     // an election is probably under way: retry shortly
-                    inflight.put(r.id, r);
-                    timers.startSingleTimer(r.id, new Resend(r.id, r.attempt), settings.tickInterval().multipliedBy(2));
+                    r.attemptId = nextAttemptId++;
+                    timers.startSingleTimer(r, new Resend(r, r.attemptId), settings.tickInterval().multipliedBy(2));
                 }
             } else if (reply instanceof ClientReply.Rejected rj) {
                 fail(r, rj.reason());
@@ -339,25 +355,69 @@ public final class RaftClient {
         }
 
         private Behavior<Command> onResend(Resend rs) {
-            Request r = inflight.get(rs.requestId());
-            if (r == null) {
-                for (Request q : List.copyOf(noHosts)) {
-                    if (q.id == rs.requestId()) {
-                        noHosts.remove(q);
-                        send(q);
-                    }
-                }
-                return this;
-            }
-            if (r.attempt == rs.attempt()) {
-                inflight.remove(r.id);
+            Request r = rs.request();
+            if (r.attemptId == rs.attemptId() && !inflight.containsKey(r.attemptId)) {
                 send(r);
             }
             return this;
         }
 
+        private void startSweep() {
+            if (!sweeping) {
+                sweeping = true;
+                Duration every = settings.clientAttemptTimeout().dividedBy(10);
+                timers.startTimerAtFixedRate(Sweep.INSTANCE, every.compareTo(MIN_SWEEP) < 0 ? MIN_SWEEP : every);
+            }
+        }
+
+        /** Retries every attempt unanswered for the attempt timeout; fails parked requests past their deadline. */
+        private Behavior<Command> onSweep() {
+            long now = System.nanoTime();
+            List<Request> expired = null;
+            Iterator<Request> it = inflight.values().iterator();
+            while (it.hasNext()) {
+                Request r = it.next();
+                if (now - r.attemptDeadline > 0) {
+                    it.remove();
+                    if (expired == null) {
+                        expired = new ArrayList<>();
+                    }
+                    expired.add(r);
+                }
+            }
+            if (expired != null) {
+                for (Request r : expired) {
+                    getContext().getLog().debug("no answer from {} for group {} within {}: retrying", r.target,
+                            r.groupId, settings.clientAttemptTimeout());
+                    leaders.remove(r.groupId, r.target); // no answer in time: try another member
+                    send(r);
+                }
+            }
+            Iterator<Request> parked = noHosts.iterator();
+            while (parked.hasNext()) {
+                Request r = parked.next();
+                if (now - r.deadline > 0) {
+                    parked.remove();
+                    timedOut(r);
+                }
+            }
+            if (inflight.isEmpty() && noHosts.isEmpty()) {
+                sweeping = false;
+                timers.cancel(Sweep.INSTANCE);
+            }
+            return this;
+        }
+
+        private void timedOut(Request r) {
+            fail(r, "no answer from Raft group " + r.groupId + " within " + settings.clientRequestTimeout()
+                    + (r.kind == Kind.PROPOSE ? "; the command may or may not have been applied" : ""));
+        }
+
         private void fail(Request r, String message) {
-            inflight.remove(r.id);
+            if (r.attemptId != 0) {
+                inflight.remove(r.attemptId);
+                r.attemptId = 0;
+            }
             r.result.completeExceptionally(new RaftClientException(message));
             release(r);
         }

@@ -53,13 +53,16 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     public record InboundBatch(String fromNode, byte[] payload) implements Command, CborSerializable {
     }
 
-    /** A client request for the local member of a group. */
-    public record ClientPropose(String groupId, long clientId, long seq, byte[] command, ActorRef<ClientReply> replyTo)
-            implements Command, CborSerializable {
+    /**
+     * A client request for the local member of a group; the answer echoes {@code requestId} (the client's
+     * correlation id for this attempt).
+     */
+    public record ClientPropose(String groupId, long clientId, long seq, byte[] command, long requestId,
+                                ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
     }
 
-    public record ClientRead(String groupId, byte[] query, ReadConsistency consistency, ActorRef<ClientReply> replyTo)
-            implements Command, CborSerializable {
+    public record ClientRead(String groupId, byte[] query, ReadConsistency consistency, long requestId,
+                             ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
     }
 
     /** Administrative requests forwarded to the local member of a group. */
@@ -228,10 +231,10 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private Behavior<Command> onClientPropose(ClientPropose p) {
         ActorRef<RaftMember.Command> m = members.get(p.groupId());
         if (m == null) {
-            p.replyTo().tell(new ClientReply.NotLeader(p.groupId(), null));
+            p.replyTo().tell(new ClientReply.NotLeader(p.requestId(), p.groupId(), null));
         } else {
             quiesced.remove(p.groupId());
-            m.tell(new RaftMember.Propose(p.clientId(), p.seq(), p.command(), p.replyTo()));
+            m.tell(new RaftMember.Propose(p.clientId(), p.seq(), p.command(), p.requestId(), p.replyTo()));
         }
         return this;
     }
@@ -239,10 +242,10 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private Behavior<Command> onClientRead(ClientRead r) {
         ActorRef<RaftMember.Command> m = members.get(r.groupId());
         if (m == null) {
-            r.replyTo().tell(new ClientReply.NotLeader(r.groupId(), null));
+            r.replyTo().tell(new ClientReply.NotLeader(r.requestId(), r.groupId(), null));
         } else {
             quiesced.remove(r.groupId());
-            m.tell(new RaftMember.Read(r.query(), r.consistency(), r.replyTo()));
+            m.tell(new RaftMember.Read(r.query(), r.consistency(), r.requestId(), r.replyTo()));
         }
         return this;
     }

@@ -68,21 +68,25 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private enum CompactNow implements Command { INSTANCE }
 
-    /** Propose a command under the client session (clientId, seq); seq 0 opens the session. */
-    public record Propose(long clientId, long seq, byte[] command, ActorRef<ClientReply> replyTo)
+    /**
+     * Propose a command under the client session (clientId, seq); seq 0 opens the session. The answer echoes
+     * {@code requestId}, as do the answers to the other client requests below.
+     */
+    public record Propose(long clientId, long seq, byte[] command, long requestId, ActorRef<ClientReply> replyTo)
             implements Command, CborSerializable {
     }
 
-    public record Read(byte[] query, ReadConsistency consistency, ActorRef<ClientReply> replyTo)
+    public record Read(byte[] query, ReadConsistency consistency, long requestId, ActorRef<ClientReply> replyTo)
             implements Command, CborSerializable {
     }
 
-    public record TransferLeadership(String to, ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
+    public record TransferLeadership(String to, long requestId, ActorRef<ClientReply> replyTo)
+            implements Command, CborSerializable {
     }
 
     /** Joint-consensus change to these voters and learners (node ids). */
-    public record ChangeMembership(Set<String> voters, Set<String> learners, ActorRef<ClientReply> replyTo)
-            implements Command, CborSerializable {
+    public record ChangeMembership(Set<String> voters, Set<String> learners, long requestId,
+                                   ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
     }
 
     public record GetStatus(ActorRef<Status> replyTo) implements Command, CborSerializable {
@@ -94,10 +98,10 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                          Set<String> learners, boolean joint, boolean quiesced) implements CborSerializable {
     }
 
-    private record PendingProposal(long term, long clientId, long seq, ActorRef<ClientReply> replyTo) {
+    private record PendingProposal(long term, long clientId, long seq, long requestId, ActorRef<ClientReply> replyTo) {
     }
 
-    private record PendingRead(byte[] query, ActorRef<ClientReply> replyTo) {
+    private record PendingRead(byte[] query, long requestId, ActorRef<ClientReply> replyTo) {
     }
 
     private final ActorContext<Command> context;
@@ -190,7 +194,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private void onRecovered(DurableLog state) {
         core = new RaftNode(memberId, settings.core(), new Random(), initial, state.hardState(), state.snapshot,
-                new ArrayList<>(state.entries));
+                state.entries()); // decoded here, once: the event handler keeps them encoded
         StateMachine user = machineFactory.get();
         speculative = user instanceof SpeculativeStateMachine sp ? sp : null;
         machine = new SessionStateMachine(user, settings.maxSessions(), settings.sessionExpireAfterEntries());
@@ -234,7 +238,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private void propose(Propose p) {
         if (!core.isLeader()) {
-            p.replyTo().tell(new ClientReply.NotLeader(groupId, core.leader()));
+            p.replyTo().tell(new ClientReply.NotLeader(p.requestId(), groupId, core.leader()));
             return;
         }
         byte[] payload = p.command();
@@ -248,11 +252,11 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             SessionStateMachine.Result pre = machine.precheck(p.clientId(), p.seq());
             switch (pre.outcome()) {
                 case DUPLICATE -> {
-                    p.replyTo().tell(new ClientReply.Ok(pre.value()));
+                    p.replyTo().tell(new ClientReply.Ok(p.requestId(), pre.value()));
                     return;
                 }
                 case STALE, SESSION_EXPIRED -> {
-                    p.replyTo().tell(new ClientReply.Rejected("request " + p.seq() + " of session " + p.clientId()
+                    p.replyTo().tell(new ClientReply.Rejected(p.requestId(), "request " + p.seq() + " of session " + p.clientId()
                             + " is " + pre.outcome() + ": open a new session"));
                     return;
                 }
@@ -263,7 +267,8 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             PendingProposal pending = pendingIndex == null ? null : proposals.get(pendingIndex);
             if (pending != null && pending.seq == p.seq()) {
                 // a retry of a request still in flight here: answer the retry when the first copy applies
-                proposals.put(pendingIndex, new PendingProposal(pending.term, pending.clientId, pending.seq, p.replyTo()));
+                proposals.put(pendingIndex, new PendingProposal(pending.term, pending.clientId, pending.seq,
+                        p.requestId(), p.replyTo()));
                 return;
             }
             prep = speculative.prepare(p.command());
@@ -271,7 +276,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         }
         ProposeResult r = core.propose(p.clientId(), p.seq(), payload);
         if (r instanceof ProposeResult.Accepted a) {
-            proposals.put(a.index(), new PendingProposal(a.term(), p.clientId(), p.seq(), p.replyTo()));
+            proposals.put(a.index(), new PendingProposal(a.term(), p.clientId(), p.seq(), p.requestId(), p.replyTo()));
             if (p.clientId() != 0) {
                 sessionIndex.put(p.clientId(), a.index());
             }
@@ -279,13 +284,13 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                 speculative.proposed(a.index(), prep);
             }
         } else {
-            p.replyTo().tell(new ClientReply.NotLeader(groupId, ((ProposeResult.Rejected) r).leaderHint()));
+            p.replyTo().tell(new ClientReply.NotLeader(p.requestId(), groupId, ((ProposeResult.Rejected) r).leaderHint()));
         }
     }
 
     private Effect<RaftEvent, DurableLog> onRead(DurableLog s, Read r) {
         long ctx = nextReadContext++;
-        reads.put(ctx, new PendingRead(r.query(), r.replyTo()));
+        reads.put(ctx, new PendingRead(r.query(), r.requestId(), r.replyTo()));
         core.read(ctx, r.consistency());
         scheduleFlush();
         return Effect().none();
@@ -293,8 +298,8 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private Effect<RaftEvent, DurableLog> onTransfer(DurableLog s, TransferLeadership t) {
         boolean ok = core.transferLeadership(t.to());
-        t.replyTo().tell(ok ? new ClientReply.Ok(new byte[0])
-                : new ClientReply.Rejected("cannot transfer leadership of " + groupId + " from " + memberId + " to "
+        t.replyTo().tell(ok ? new ClientReply.Ok(t.requestId(), new byte[0])
+                : new ClientReply.Rejected(t.requestId(), "cannot transfer leadership of " + groupId + " from " + memberId + " to "
                 + t.to() + ": only the leader can, to a voter (leader is " + core.leader() + ")"));
         scheduleFlush();
         return Effect().none();
@@ -303,11 +308,12 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private Effect<RaftEvent, DurableLog> onChangeMembership(DurableLog s, ChangeMembership c) {
         ProposeResult r = core.changeMembership(c.voters(), c.learners());
         if (r instanceof ProposeResult.Accepted) {
-            c.replyTo().tell(new ClientReply.Ok(new byte[0]));
+            c.replyTo().tell(new ClientReply.Ok(c.requestId(), new byte[0]));
         } else {
             ProposeResult.Rejected rej = (ProposeResult.Rejected) r;
             c.replyTo().tell(rej.reason() == ProposeResult.Reason.NOT_LEADER
-                    ? new ClientReply.NotLeader(groupId, rej.leaderHint()) : new ClientReply.Rejected(rej.detail()));
+                    ? new ClientReply.NotLeader(c.requestId(), groupId, rej.leaderHint())
+                    : new ClientReply.Rejected(c.requestId(), rej.detail()));
         }
         scheduleFlush();
         return Effect().none();
@@ -374,7 +380,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             } else {
                 PendingRead pr = reads.remove(rs.context());
                 if (pr != null) {
-                    pr.replyTo().tell(new ClientReply.NotLeader(groupId, rs.leaderHint()));
+                    pr.replyTo().tell(new ClientReply.NotLeader(pr.requestId(), groupId, rs.leaderHint()));
                 }
             }
         }
@@ -415,11 +421,11 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         }
         sessionIndex.remove(p.clientId, e.index());
         if (result == null || e.term() != p.term || e.clientId() != p.clientId || e.seq() != p.seq) {
-            p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader())); // our entry was replaced
+            p.replyTo.tell(new ClientReply.NotLeader(p.requestId, groupId, core.leader())); // our entry was replaced
         } else if (result.ok()) {
-            p.replyTo.tell(new ClientReply.Ok(result.value()));
+            p.replyTo.tell(new ClientReply.Ok(p.requestId, result.value()));
         } else {
-            p.replyTo.tell(new ClientReply.Rejected("request " + p.seq + " of session " + p.clientId + " was "
+            p.replyTo.tell(new ClientReply.Rejected(p.requestId, "request " + p.seq + " of session " + p.clientId + " was "
                     + result.outcome() + ": the session expired or a newer request superseded it; open a new session"));
         }
     }
@@ -435,7 +441,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                 it.remove();
                 PendingRead pr = reads.remove(rs.context());
                 if (pr != null) {
-                    pr.replyTo().tell(new ClientReply.Ok(machine.query(pr.query())));
+                    pr.replyTo().tell(new ClientReply.Ok(pr.requestId(), machine.query(pr.query())));
                 }
             }
         }
@@ -443,7 +449,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private void failPending() {
         for (PendingProposal p : proposals.values()) {
-            p.replyTo.tell(new ClientReply.NotLeader(groupId, core.leader()));
+            p.replyTo.tell(new ClientReply.NotLeader(p.requestId, groupId, core.leader()));
         }
         proposals.clear();
         sessionIndex.clear();

@@ -213,7 +213,7 @@ class RaftPersistenceFailureTest {
                     ReadConsistency.LINEARIZABLE))));
             TestProbe<ClientReply> probe = kit.createTestProbe();
             hosts.get(VICTIM).tell(new RaftHost.ClientRead(GROUP, KeyValueStateMachine.get("counter"),
-                    ReadConsistency.STALE, probe.getRef()));
+                    ReadConsistency.STALE, 1L, probe.getRef()));
             ClientReply local = probe.receiveMessage(Duration.ofSeconds(5));
             assertTrue(local instanceof ClientReply.Ok ok && str(ok.result()).equals(expected),
                     VICTIM + "'s own state machine after recovery: " + local);
