@@ -6,16 +6,28 @@ import io.consensusactors.raft.actor.RaftSettings;
 import io.consensusactors.sharding.placement.Placement;
 import io.consensusactors.sharding.ring.HashRing;
 import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ClusterActorRefProvider;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Leave;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -37,6 +49,7 @@ public final class ConsensusEntities {
     private final ObjectCodec codec;
     private final RaftClient client;
     private final ActorRef<RaftHost.Command> host;
+    private final ActorRef<Rebalancer.Command> rebalancer;
 
     private ConsensusEntities(ActorSystem<?> system, String nodeId, List<String> initialNodes,
                               List<ReplicatedEntityType<?, ?, ?>> entityTypes, RaftSettings settings, int vnodes) {
@@ -55,7 +68,7 @@ public final class ConsensusEntities {
             }
         }
         this.client = RaftClient.create(system, settings);
-        if (initialNodes.contains(nodeId)) {
+        if (hostsReplicas(system, nodeId, initialNodes)) {
             this.host = system.systemActorOf(RaftHost.create(nodeId, settings, this::machineFor),
                     RaftHost.actorName(nodeId), Props.empty());
             for (ReplicatedEntityType<?, ?, ?> t : entityTypes) {
@@ -66,9 +79,69 @@ public final class ConsensusEntities {
                     }
                 }
             }
+            this.rebalancer = rebalancingEnabled(system) ? startRebalancer(system) : null;
         } else {
             this.host = null; // a client-only node
+            this.rebalancer = null;
         }
+    }
+
+    private static boolean hostsReplicas(ActorSystem<?> system, String nodeId, List<String> initialNodes) {
+        String mode = system.settings().config().getString("consensus-actors.entities.replica-host");
+        switch (mode) {
+            case "auto":
+                return initialNodes.contains(nodeId);
+            case "on":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("consensus-actors.entities.replica-host must be auto, on or off, was \""
+                        + mode + "\"");
+        }
+    }
+
+    private static boolean rebalancingEnabled(ActorSystem<?> system) {
+        return system.settings().config().getBoolean("consensus-actors.entities.rebalance.enabled")
+                && ((ExtendedActorSystem) system.classicSystem()).provider() instanceof ClusterActorRefProvider;
+    }
+
+    private ActorRef<Rebalancer.Command> startRebalancer(ActorSystem<?> system) {
+        Rebalancer.Settings rs = Rebalancer.Settings.from(system.settings().config());
+        ActorRef<Rebalancer.Command> ref = system.systemActorOf(Rebalancer.create(nodeId, host, this::replicasOfGroup, rs),
+                Rebalancer.actorName(nodeId), Props.empty());
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+                "consensus-entities-handoff-" + nodeId, () -> handOff(system, ref, rs.leaveTimeout()));
+        return ref;
+    }
+
+    /**
+     * Graceful leave: leave the cluster (if not already leaving) so that the other members stop counting this node
+     * as an owner, then wait until no local group has a replacement owner left to move to (at most leave-timeout).
+     * Skipped when the node was downed or the ActorSystem is merely terminated (tests, embedded use).
+     */
+    private static CompletionStage<Done> handOff(ActorSystem<?> system, ActorRef<Rebalancer.Command> rebalancer,
+                                                Duration timeout) {
+        Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+        Cluster cluster = Cluster.get(system);
+        MemberStatus status = cluster.selfMember().status();
+        if (reason.isPresent() && (reason.get().equals(CoordinatedShutdown.actorSystemTerminateReason())
+                || reason.get().equals(CoordinatedShutdown.clusterDowningReason()))
+                || status == MemberStatus.down() || status == MemberStatus.removed()) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+        }
+        if (status == MemberStatus.up() || status == MemberStatus.weaklyUp()) {
+            cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+        }
+        return AskPattern.<Rebalancer.Command, Done>ask(rebalancer, Rebalancer.AwaitHandoff::new, timeout,
+                        system.scheduler())
+                .exceptionally(t -> Done.getInstance());
+    }
+
+    private Integer replicasOfGroup(String groupId) {
+        int dash = groupId.lastIndexOf('-');
+        ReplicatedEntityType<?, ?, ?> t = dash < 0 ? null : types.get(groupId.substring(0, dash));
+        return t == null ? null : t.replicas();
     }
 
     /**
@@ -125,6 +198,11 @@ public final class ConsensusEntities {
     /** This node's Raft host (null on a client-only node). */
     public ActorRef<RaftHost.Command> host() {
         return host;
+    }
+
+    /** This node's rebalancer (null on a client-only node, without a cluster, or with rebalancing disabled). */
+    public ActorRef<Rebalancer.Command> rebalancer() {
+        return rebalancer;
     }
 
     public ActorSystem<?> system() {
