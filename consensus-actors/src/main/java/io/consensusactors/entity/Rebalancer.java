@@ -150,6 +150,7 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
     private Rebalancer(ActorContext<Command> context, TimerScheduler<Command> timers, String nodeId,
                        ActorRef<RaftHost.Command> host, Function<String, Integer> replicasOfGroup, Settings settings) {
         super(context);
+        context.setLoggerName(Rebalancer.class);
         this.nodeId = nodeId;
         this.host = host;
         this.replicasOfGroup = replicasOfGroup;
