@@ -35,10 +35,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * and hands out {@link EntityRef}s. Each shard of a type is a Raft group whose members sit on the first
  * {@code replicas} nodes of the consistent-hash ring's preference list for the shard's group id.
  *
- * <p>The ring is built from the <em>initial nodes</em> (like etcd's {@code --initial-cluster}): every node derives
- * the same placement from the same list, so no two nodes can start a group with different voters. Nodes outside the
- * list can use entities (as clients); moving groups to them is done by membership change (learner, catch up,
- * promote, remove), which is not automated yet.
+ * <p><b>Bootstrap.</b> Groups are created on the ring over the <em>initial nodes</em> (like etcd's
+ * {@code --initial-cluster}): every node derives the same placement from the same list, so no two nodes can start a
+ * group with different voters. A node that was removed from a group keeps its journal; an initial node that lost its
+ * data must not be restarted under the same id while the old groups exist (it would start a fresh group member with
+ * the initial voters).
+ *
+ * <p><b>Who hosts replicas</b> ({@code consensus-actors.entities.replica-host}): {@code auto} (default) = the initial
+ * nodes only, other nodes are clients; {@code on} = this node hosts replicas even though it is not an initial node (a
+ * node added later, which receives groups by rebalancing); {@code off} = client only. A node's id is the one passed
+ * to {@link #start}; other nodes learn it from the name of its {@link RaftHost} actor ({@code raft-<nodeId>}),
+ * registered with the Receptionist.
+ *
+ * <p><b>Rebalancing</b> (with the cluster provider; {@code consensus-actors.entities.rebalance}): a
+ * {@link Rebalancer} per hosting node moves groups to the ring's owners over the cluster members that are
+ * {@code Up} and host replicas, by membership change driven by each group's leader — learner on the new owner, catch
+ * up, joint consensus promoting it and removing one old replica, C(new) — at most {@code max-concurrent-moves} groups
+ * led by one node at a time, never shrinking a group below its replica count. Removed members are stopped and their
+ * journals left inert. A node that leaves gracefully (Cluster leave, or a coordinated shutdown for a JVM exit) leaves
+ * the cluster first and waits in the {@code before-cluster-shutdown} phase, up to {@code leave-timeout}, until its
+ * replicas have moved; a node that is downed or removed is replaced once another member can take its replicas.
+ * Requests keep working throughout: the Raft client follows leader changes and retries with the same session.
  */
 public final class ConsensusEntities {
 
