@@ -287,6 +287,9 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
                 others < settings.maxConcurrentMoves());
         if (step instanceof MovePlanner.Change c) {
             busy.add(g);
+            if (MovePlanner.moving(c.learners(), false, target)) {
+                moving.put(g, true); // counts against the budget now, before the next status shows the learner
+            }
             getContext().getLog().info("rebalancer {}: group {} voters {} learners {} -> voters {} learners {} ({})",
                     nodeId, g, s.voters(), s.learners(), c.voters(), c.learners(), c.why());
             getContext().ask(ClientReply.class, host, settings.callTimeout(),
@@ -317,14 +320,13 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
     // ------------------------------------------------------------------ removed members
 
     private void checkRemoved(RaftMember.Status local, List<String> target) {
-        Set<String> ask = new TreeSet<>();
-        if (local.leader() != null && !local.leader().equals(nodeId)) {
+        // the leader we know of may be stale (it left): ask the owners and the voters we know too
+        Set<String> ask = new TreeSet<>(target);
+        ask.addAll(local.voters());
+        if (local.leader() != null) {
             ask.add(local.leader());
-        } else {
-            ask.addAll(target);
-            ask.addAll(local.voters());
-            ask.remove(nodeId);
         }
+        ask.remove(nodeId);
         for (String n : ask) {
             ActorRef<RaftHost.Command> h = hosts.get(n);
             if (h != null) {

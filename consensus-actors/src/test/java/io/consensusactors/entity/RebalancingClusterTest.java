@@ -292,9 +292,16 @@ class RebalancingClusterTest {
         List<Operation<KvModel.Op, String>> ops = history.history();
         CheckResult verdict = LinearizabilityChecker.assertLinearizable(new KvModel(), ops, Duration.ofSeconds(60));
         assertTrue(verdict.ok(), "the checker must reach a verdict: " + verdict);
+        long changes = 0;
+        for (String n : List.of("a", "b", "d")) {
+            TestProbe<Rebalancer.Stats> probe = kits.get(n).createTestProbe();
+            entities.get(n).rebalancer().tell(new Rebalancer.GetStats(probe.getRef()));
+            changes += probe.receiveMessage(Duration.ofSeconds(5)).changesApplied();
+        }
         System.out.printf("rebalancing: %d puts (%d checked for survival, %d retried), %d linearizable gets; "
-                        + "d joined -> settled in %.1f s; c left -> exited in %.1f s, settled in %.1f s; load %s%n",
-                puts.get(), checked, retries.get(), gets.get(), joinSettle, leaveExit, leaveSettle, loadAverage());
+                        + "d joined -> settled in %.1f s; c left -> exited in %.1f s, settled in %.1f s; "
+                        + "%d membership/leadership changes accepted by a, b, d; load %s%n",
+                puts.get(), checked, retries.get(), gets.get(), joinSettle, leaveExit, leaveSettle, changes, loadAverage());
         // (3) no request failed for good: every put completed (the loops only end after their put completed)
         assertTrue(checked > 0 || !keysWithUnknown.isEmpty());
         assertEquals(KEYS, last.size());
