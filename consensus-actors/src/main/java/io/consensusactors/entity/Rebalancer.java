@@ -9,6 +9,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -138,8 +139,11 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
      */
     public static Behavior<Command> create(String nodeId, ActorRef<RaftHost.Command> host,
                                            Function<String, Integer> replicasOfGroup, Settings settings) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        Behavior<Command> behavior = Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
                 new Rebalancer(ctx, timers, nodeId, host, replicasOfGroup, settings)));
+        // a bug here must not end rebalancing on this node for good: restart from scratch (all state is recomputed)
+        return Behaviors.supervise(behavior).onFailure(SupervisorStrategy.restartWithBackoff(
+                Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2));
     }
 
     public static String actorName(String nodeId) {
@@ -207,12 +211,13 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
         return up;
     }
 
+    /** Whether groups may move: some member hosts replicas and that set has not changed for stable-after. */
     private boolean stable() {
-        return System.nanoTime() - stableSince >= settings.stableAfter().toNanos();
+        return !hosting.isEmpty() && System.nanoTime() - stableSince >= settings.stableAfter().toNanos();
     }
 
     private List<String> target(String groupId, int replicas) {
-        return ring.owners(groupId, Math.min(replicas, ring.size()));
+        return ring.size() == 0 ? List.of() : ring.owners(groupId, Math.min(replicas, ring.size()));
     }
 
     // ------------------------------------------------------------------ rounds
@@ -369,8 +374,9 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
         if (handoffWaiters.isEmpty()) {
             return;
         }
+        boolean nobodyElse = hosting.stream().allMatch(nodeId::equals); // the last hosting node: nowhere to go
         boolean done = true;
-        for (String g : localGroups) {
+        for (String g : nobodyElse ? Set.<String>of() : localGroups) {
             if (replicasOfGroup.apply(g) != null && needsMove.getOrDefault(g, true)) {
                 done = false;
                 break;
