@@ -69,6 +69,9 @@ public final class RaftKvNode {
     /** Settings of the "rebalance" mode: node4 hosts replicas too; SIGTERM hands the replicas over before exiting. */
     static final Config REBALANCE_CONFIG = ConfigFactory.parseString(String.join("\n",
             "consensus-actors.entities.replica-host = on",
+            // SIGTERM runs the coordinated shutdown (and its hand-off) in a JVM shutdown hook; H2's own hook would
+            // close the database at the same moment and the leaving node's members could not persist any more
+            "consensus-actors.persistence.h2.url-options = \";DATABASE_TO_UPPER=false;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE\"",
             "consensus-actors.entities.rebalance.interval = 500ms",
             "consensus-actors.entities.rebalance.stable-after = 3s",
             "consensus-actors.entities.rebalance.leave-timeout = 50s",
