@@ -67,6 +67,7 @@ public final class ConsensusEntities {
     private final RaftClient client;
     private final ActorRef<RaftHost.Command> host;
     private final ActorRef<Rebalancer.Command> rebalancer;
+    private final CompletableFuture<Set<String>> handoff = new CompletableFuture<>();
 
     private ConsensusEntities(ActorSystem<?> system, String nodeId, List<String> initialNodes,
                               List<ReplicatedEntityType<?, ?, ?>> entityTypes, RaftSettings settings, int vnodes) {
@@ -128,7 +129,7 @@ public final class ConsensusEntities {
         ActorRef<Rebalancer.Command> ref = system.systemActorOf(Rebalancer.create(nodeId, host, this::replicasOfGroup, rs),
                 Rebalancer.actorName(nodeId), Props.empty());
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(),
-                "consensus-entities-handoff-" + nodeId, () -> handOff(system, ref, rs.leaveTimeout()));
+                "consensus-entities-handoff-" + nodeId, () -> handOff(ref, rs.leaveTimeout()));
         return ref;
     }
 
@@ -137,22 +138,30 @@ public final class ConsensusEntities {
      * as an owner, then wait until no local group has a replacement owner left to move to (at most leave-timeout).
      * Skipped when the node was downed or the ActorSystem is merely terminated (tests, embedded use).
      */
-    private static CompletionStage<Done> handOff(ActorSystem<?> system, ActorRef<Rebalancer.Command> rebalancer,
-                                                Duration timeout) {
+    private CompletionStage<Done> handOff(ActorRef<Rebalancer.Command> rebalancer, Duration timeout) {
         Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
         Cluster cluster = Cluster.get(system);
         MemberStatus status = cluster.selfMember().status();
         if (reason.isPresent() && (reason.get().equals(CoordinatedShutdown.actorSystemTerminateReason())
                 || reason.get().equals(CoordinatedShutdown.clusterDowningReason()))
                 || status == MemberStatus.down() || status == MemberStatus.removed()) {
+            handoff.completeExceptionally(new IllegalStateException("no hand-off: " + reason.orElse(null)
+                    + ", member status " + status));
             return CompletableFuture.completedFuture(Done.getInstance());
         }
         if (status == MemberStatus.up() || status == MemberStatus.weaklyUp()) {
             cluster.manager().tell(Leave.create(cluster.selfMember().address()));
         }
-        return AskPattern.<Rebalancer.Command, Done>ask(rebalancer, Rebalancer.AwaitHandoff::new, timeout,
-                        system.scheduler())
-                .exceptionally(t -> Done.getInstance());
+        return AskPattern.<Rebalancer.Command, Rebalancer.HandoffDone>ask(rebalancer, Rebalancer.AwaitHandoff::new,
+                        timeout, system.scheduler())
+                .handle((done, failure) -> {
+                    if (done != null) {
+                        handoff.complete(done.groupsLeft());
+                    } else {
+                        handoff.completeExceptionally(failure);
+                    }
+                    return Done.getInstance();
+                });
     }
 
     private Integer replicasOfGroup(String groupId) {
@@ -220,6 +229,14 @@ public final class ConsensusEntities {
     /** This node's rebalancer (null on a client-only node, without a cluster, or with rebalancing disabled). */
     public ActorRef<Rebalancer.Command> rebalancer() {
         return rebalancer;
+    }
+
+    /**
+     * Completes when a graceful leave's hand-off ended, with the local groups still hosted then (empty: every replica
+     * moved to other members first); fails if it timed out or was skipped (node downed, ActorSystem terminated).
+     */
+    public CompletionStage<Set<String>> handoff() {
+        return handoff;
     }
 
     public ActorSystem<?> system() {

@@ -5,7 +5,6 @@ import io.consensusactors.raft.actor.RaftHost;
 import io.consensusactors.raft.actor.RaftMember;
 import io.consensusactors.raft.core.Role;
 import io.consensusactors.sharding.ring.HashRing;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -69,8 +68,12 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
     public sealed interface Command {
     }
 
-    /** Answered with {@link Done} once no local group has a replacement owner left to move to. */
-    public record AwaitHandoff(ActorRef<Done> replyTo) implements Command {
+    /** Answered once no local group has a replacement owner left to move to. */
+    public record AwaitHandoff(ActorRef<HandoffDone> replyTo) implements Command {
+    }
+
+    /** The local groups still hosted here when the hand-off ended (empty: every replica moved to other members). */
+    public record HandoffDone(Set<String> groupsLeft) {
     }
 
     /** Counters and the current hosting set, for tests and operators. */
@@ -129,7 +132,7 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
     private final Map<String, Boolean> needsMove = new HashMap<>();
     private final Map<String, Long> removalMarks = new HashMap<>();
     private Set<String> localGroups = Set.of();
-    private final List<ActorRef<Done>> handoffWaiters = new ArrayList<>();
+    private final List<ActorRef<HandoffDone>> handoffWaiters = new ArrayList<>();
     private long changesApplied;
     private long membersStopped;
 
@@ -230,6 +233,7 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
             ring = HashRing.ofIds(settings.vnodes(), now);
             stableSince = System.nanoTime();
             removalMarks.clear();
+            needsMove.clear(); // computed under the old ring: unknown (= still to move) until statuses come back
         }
         host.tell(new RaftHost.GetGroups(groupsAdapter));
         return this;
@@ -375,7 +379,7 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
             return;
         }
         boolean nobodyElse = hosting.stream().allMatch(nodeId::equals); // the last hosting node: nowhere to go
-        boolean done = true;
+        boolean done = nobodyElse || stable();
         for (String g : nobodyElse ? Set.<String>of() : localGroups) {
             if (replicasOfGroup.apply(g) != null && needsMove.getOrDefault(g, true)) {
                 done = false;
@@ -384,7 +388,8 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
         }
         if (done) {
             getContext().getLog().info("rebalancer {}: hand-off done, local groups left: {}", nodeId, localGroups);
-            handoffWaiters.forEach(w -> w.tell(Done.getInstance()));
+            HandoffDone result = new HandoffDone(Set.copyOf(localGroups));
+            handoffWaiters.forEach(w -> w.tell(result));
             handoffWaiters.clear();
         }
     }

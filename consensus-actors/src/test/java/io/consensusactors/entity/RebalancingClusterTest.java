@@ -246,6 +246,9 @@ class RebalancingClusterTest {
         ActorTestKit c = kits.get("c");
         Cluster.get(c.system()).manager().tell(Leave.create(Cluster.get(c.system()).selfMember().address()));
         c.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        // the graceful leave handed every replica over before c exited
+        assertEquals(Set.of(), entities.get("c").handoff().toCompletableFuture().get(1, TimeUnit.SECONDS),
+                "groups c still hosted when it exited");
         double leaveExit = (System.nanoTime() - leaveStart) / 1e9;
         kits.remove("c");
         Set<String> three = Set.of("a", "b", "d");

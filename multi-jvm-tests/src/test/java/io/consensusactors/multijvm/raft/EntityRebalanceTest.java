@@ -212,6 +212,10 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
                 }
                 c.recordTiming("SIGTERM of node3 to its JVM exit (" + (exited ? "graceful hand-off" : "SIGKILLed") + ")",
                         Duration.ofNanos(System.nanoTime() - t0));
+                // the graceful leave handed every replica over before node3 exited (its rebalancer says so in its log)
+                String log3 = java.nio.file.Files.readString(c.logDir().resolve("node3.log"));
+                assertTrue(log3.contains("rebalancer node3: hand-off done, local groups left: []"),
+                        "node3 exited before handing all its replicas over");
                 Duration left = NodeCluster.timeUntil("every group's voters are the ring's owners over node1, node2, node4",
                         Duration.ofSeconds(180), () -> settled(system, Set.of("node1", "node2", "node4"), configs));
                 c.recordTiming("node3 exited to every group on its ring owners", left);
