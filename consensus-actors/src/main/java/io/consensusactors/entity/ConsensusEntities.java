@@ -6,16 +6,28 @@ import io.consensusactors.raft.actor.RaftSettings;
 import io.consensusactors.sharding.placement.Placement;
 import io.consensusactors.sharding.ring.HashRing;
 import io.consensusactors.statemachine.StateMachine;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ClusterActorRefProvider;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Leave;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -23,10 +35,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * and hands out {@link EntityRef}s. Each shard of a type is a Raft group whose members sit on the first
  * {@code replicas} nodes of the consistent-hash ring's preference list for the shard's group id.
  *
- * <p>The ring is built from the <em>initial nodes</em> (like etcd's {@code --initial-cluster}): every node derives
- * the same placement from the same list, so no two nodes can start a group with different voters. Nodes outside the
- * list can use entities (as clients); moving groups to them is done by membership change (learner, catch up,
- * promote, remove), which is not automated yet.
+ * <p><b>Bootstrap.</b> Groups are created on the ring over the <em>initial nodes</em> (like etcd's
+ * {@code --initial-cluster}): every node derives the same placement from the same list, so no two nodes can start a
+ * group with different voters. A node that was removed from a group keeps its journal; an initial node that lost its
+ * data must not be restarted under the same id while the old groups exist (it would start a fresh group member with
+ * the initial voters).
+ *
+ * <p><b>Who hosts replicas</b> ({@code consensus-actors.entities.replica-host}): {@code auto} (default) = the initial
+ * nodes only, other nodes are clients; {@code on} = this node hosts replicas even though it is not an initial node (a
+ * node added later, which receives groups by rebalancing); {@code off} = client only. A node's id is the one passed
+ * to {@link #start}; other nodes learn it from the name of its {@link RaftHost} actor ({@code raft-<nodeId>}),
+ * registered with the Receptionist.
+ *
+ * <p><b>Rebalancing</b> (with the cluster provider; {@code consensus-actors.entities.rebalance}): a
+ * {@link Rebalancer} per hosting node moves groups to the ring's owners over the cluster members that are
+ * {@code Up} and host replicas, by membership change driven by each group's leader — learner on the new owner, catch
+ * up, joint consensus promoting it and removing one old replica, C(new) — at most {@code max-concurrent-moves} groups
+ * led by one node at a time, never shrinking a group below its replica count. Removed members are stopped and their
+ * journals left inert. A node that leaves gracefully (Cluster leave, or a coordinated shutdown for a JVM exit) leaves
+ * the cluster first and waits in the {@code before-cluster-shutdown} phase, up to {@code leave-timeout}, until its
+ * replicas have moved; a node that is downed or removed is replaced once another member can take its replicas.
+ * Requests keep working throughout: the Raft client follows leader changes and retries with the same session.
  */
 public final class ConsensusEntities {
 
@@ -37,6 +66,8 @@ public final class ConsensusEntities {
     private final ObjectCodec codec;
     private final RaftClient client;
     private final ActorRef<RaftHost.Command> host;
+    private final ActorRef<Rebalancer.Command> rebalancer;
+    private final CompletableFuture<Set<String>> handoff = new CompletableFuture<>();
 
     private ConsensusEntities(ActorSystem<?> system, String nodeId, List<String> initialNodes,
                               List<ReplicatedEntityType<?, ?, ?>> entityTypes, RaftSettings settings, int vnodes) {
@@ -55,7 +86,7 @@ public final class ConsensusEntities {
             }
         }
         this.client = RaftClient.create(system, settings);
-        if (initialNodes.contains(nodeId)) {
+        if (hostsReplicas(system, nodeId, initialNodes)) {
             this.host = system.systemActorOf(RaftHost.create(nodeId, settings, this::machineFor),
                     RaftHost.actorName(nodeId), Props.empty());
             for (ReplicatedEntityType<?, ?, ?> t : entityTypes) {
@@ -66,9 +97,77 @@ public final class ConsensusEntities {
                     }
                 }
             }
+            this.rebalancer = rebalancingEnabled(system) ? startRebalancer(system) : null;
         } else {
             this.host = null; // a client-only node
+            this.rebalancer = null;
         }
+    }
+
+    private static boolean hostsReplicas(ActorSystem<?> system, String nodeId, List<String> initialNodes) {
+        String mode = system.settings().config().getString("consensus-actors.entities.replica-host");
+        switch (mode) {
+            case "auto":
+                return initialNodes.contains(nodeId);
+            case "on":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("consensus-actors.entities.replica-host must be auto, on or off, was \""
+                        + mode + "\"");
+        }
+    }
+
+    private static boolean rebalancingEnabled(ActorSystem<?> system) {
+        return system.settings().config().getBoolean("consensus-actors.entities.rebalance.enabled")
+                && ((ExtendedActorSystem) system.classicSystem()).provider() instanceof ClusterActorRefProvider;
+    }
+
+    private ActorRef<Rebalancer.Command> startRebalancer(ActorSystem<?> system) {
+        Rebalancer.Settings rs = Rebalancer.Settings.from(system.settings().config());
+        ActorRef<Rebalancer.Command> ref = system.systemActorOf(Rebalancer.create(nodeId, host, this::replicasOfGroup, rs),
+                Rebalancer.actorName(nodeId), Props.empty());
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+                "consensus-entities-handoff-" + nodeId, () -> handOff(ref, rs.leaveTimeout()));
+        return ref;
+    }
+
+    /**
+     * Graceful leave: leave the cluster (if not already leaving) so that the other members stop counting this node
+     * as an owner, then wait until no local group has a replacement owner left to move to (at most leave-timeout).
+     * Skipped when the node was downed or the ActorSystem is merely terminated (tests, embedded use).
+     */
+    private CompletionStage<Done> handOff(ActorRef<Rebalancer.Command> rebalancer, Duration timeout) {
+        Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+        Cluster cluster = Cluster.get(system);
+        MemberStatus status = cluster.selfMember().status();
+        if (reason.isPresent() && (reason.get().equals(CoordinatedShutdown.actorSystemTerminateReason())
+                || reason.get().equals(CoordinatedShutdown.clusterDowningReason()))
+                || status == MemberStatus.down() || status == MemberStatus.removed()) {
+            handoff.completeExceptionally(new IllegalStateException("no hand-off: " + reason.orElse(null)
+                    + ", member status " + status));
+            return CompletableFuture.completedFuture(Done.getInstance());
+        }
+        if (status == MemberStatus.up() || status == MemberStatus.weaklyUp()) {
+            cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+        }
+        return AskPattern.<Rebalancer.Command, Rebalancer.HandoffDone>ask(rebalancer, Rebalancer.AwaitHandoff::new,
+                        timeout, system.scheduler())
+                .handle((done, failure) -> {
+                    if (done != null) {
+                        handoff.complete(done.groupsLeft());
+                    } else {
+                        handoff.completeExceptionally(failure);
+                    }
+                    return Done.getInstance();
+                });
+    }
+
+    private Integer replicasOfGroup(String groupId) {
+        int dash = groupId.lastIndexOf('-');
+        ReplicatedEntityType<?, ?, ?> t = dash < 0 ? null : types.get(groupId.substring(0, dash));
+        return t == null ? null : t.replicas();
     }
 
     /**
@@ -125,6 +224,19 @@ public final class ConsensusEntities {
     /** This node's Raft host (null on a client-only node). */
     public ActorRef<RaftHost.Command> host() {
         return host;
+    }
+
+    /** This node's rebalancer (null on a client-only node, without a cluster, or with rebalancing disabled). */
+    public ActorRef<Rebalancer.Command> rebalancer() {
+        return rebalancer;
+    }
+
+    /**
+     * Completes when a graceful leave's hand-off ended, with the local groups still hosted then (empty: every replica
+     * moved to other members first); fails if it timed out or was skipped (node downed, ActorSystem terminated).
+     */
+    public CompletionStage<Set<String>> handoff() {
+        return handoff;
     }
 
     public ActorSystem<?> system() {

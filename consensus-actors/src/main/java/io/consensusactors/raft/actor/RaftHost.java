@@ -45,6 +45,13 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     public record StartGroup(String groupId, Set<String> initialVoters) implements Command {
     }
 
+    /**
+     * Stop the local member of a group that was removed from it (rebalancing). Its journal is kept: a later message
+     * for the group (e.g. the node is added back as a learner) starts it again from there.
+     */
+    public record StopGroup(String groupId) implements Command {
+    }
+
     /** From local members: messages to send. */
     public record Outbound(String groupId, List<RaftMessage> messages) implements Command {
     }
@@ -96,6 +103,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private final TimerScheduler<Command> timers;
     private final Map<String, ActorRef<RaftMember.Command>> members = new HashMap<>();
     private final Set<String> quiesced = new HashSet<>();
+    private final Map<String, ActorRef<RaftMember.Command>> stopping = new HashMap<>();
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Map<String, Batch> outbound = new HashMap<>();
     private boolean flushScheduled;
@@ -133,6 +141,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(StartGroup.class, this::onStartGroup)
+                .onMessage(StopGroup.class, this::onStopGroup)
                 .onMessage(Outbound.class, this::onOutbound)
                 .onMessage(InboundBatch.class, this::onInbound)
                 .onMessage(ClientPropose.class, this::onClientPropose)
@@ -168,7 +177,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private ActorRef<RaftMember.Command> member(String groupId, Set<String> voters) {
         ActorRef<RaftMember.Command> m = members.get(groupId);
-        if (m != null) {
+        if (m != null || stopping.containsKey(groupId)) {
             return m;
         }
         Supplier<StateMachine> factory = () -> machines.apply(groupId);
@@ -179,6 +188,16 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         getContext().watch(m);
         members.put(groupId, m);
         return m;
+    }
+
+    private Behavior<Command> onStopGroup(StopGroup s) {
+        ActorRef<RaftMember.Command> m = members.remove(s.groupId());
+        quiesced.remove(s.groupId());
+        if (m != null) {
+            stopping.put(s.groupId(), m); // its name is taken until it terminated: drop its messages meanwhile
+            getContext().stop(m);
+        }
+        return this;
     }
 
     private Behavior<Command> onOutbound(Outbound o) {
@@ -221,6 +240,9 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 // a group this node was added to (as learner) or whose member is still starting: start it; it learns
                 // its configuration from the leader
                 m = member(groupId, Set.of());
+                if (m == null) {
+                    return; // its member is stopping: a lost message, Raft retries
+                }
             }
             quiesced.remove(groupId);
             m.tell(new RaftMember.Deliver(msg));
@@ -304,6 +326,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private Behavior<Command> onMemberTerminated(Terminated t) {
         members.values().removeIf(ref -> ref.equals(t.getRef()));
+        stopping.values().removeIf(ref -> ref.equals(t.getRef()));
         return this;
     }
 }

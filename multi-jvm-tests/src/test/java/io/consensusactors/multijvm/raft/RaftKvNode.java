@@ -19,7 +19,10 @@ import java.util.Set;
 
 /**
  * A node JVM for Raft tests: a cluster member hosting one member of the Raft group "kv" (a key/value state machine),
- * event-sourced to its own H2 file under the data directory. Args: name host port seedHost:seedPort dataDir.
+ * event-sourced to its own H2 file under the data directory. Args: name host port seedHost:seedPort dataDir conf mode,
+ * mode one of {@code kv} (the group "kv"), {@code entities} ({@link LedgerAccount}s on the initial nodes) or
+ * {@code rebalance} ({@link LedgerRegister}s; every node hosts replicas, also one outside the initial nodes, and
+ * groups move when nodes join or leave; SIGTERM leaves the cluster gracefully after handing the replicas over).
  */
 public final class RaftKvNode {
 
@@ -33,6 +36,7 @@ public final class RaftKvNode {
         int port = Integer.parseInt(args[2]);
         String seed = args[3];
         Path dataDir = Path.of(args[4]);
+        String mode = args.length > 6 ? args[6] : "kv";
         Config app = ConfigFactory.parseString(String.join("\n",
                         "pekko.remote.artery.canonical.hostname = \"" + host + "\"",
                         "pekko.remote.artery.canonical.port = " + port,
@@ -40,6 +44,7 @@ public final class RaftKvNode {
                         "consensus-actors.persistence.data-dir = \"" + dataDir.toString().replace('\\', '/') + "\"",
                         "consensus-actors.persistence.node-name = \"" + name + "\"",
                         "consensus-actors.persistence.h2.shared = off"))
+                .withFallback(mode.equals("rebalance") ? REBALANCE_CONFIG : ConfigFactory.empty())
                 .withFallback(ConfigFactory.parseFile(new File(args[5])))
                 .withFallback(ConfigFactory.load())
                 .resolve(); // node configuration files may use ${?ENV} substitutions (multi-jvm-node-postgres.conf)
@@ -47,7 +52,7 @@ public final class RaftKvNode {
         SchemaInitializer.createIfNotExists(persistence);
         Config config = persistence.toPekkoConfig().withFallback(app);
         RaftSettings settings = RaftSettings.from(config);
-        boolean entities = args.length > 6 && args[6].equals("entities");
+        boolean entities = !mode.equals("kv");
         ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
             if (!entities) {
                 var h = ctx.spawn(RaftHost.create(name, settings, g -> new KeyValueStateMachine()), RaftHost.actorName(name));
@@ -56,16 +61,30 @@ public final class RaftKvNode {
             return Behaviors.empty();
         }), SYSTEM, config);
         if (entities) {
-            ConsensusEntities.start(system, name, List.copyOf(new java.util.TreeSet<>(VOTERS)), List.of(LedgerAccount.TYPE));
+            ConsensusEntities.start(system, name, List.copyOf(new java.util.TreeSet<>(VOTERS)),
+                    List.of(mode.equals("rebalance") ? LedgerRegister.TYPE : LedgerAccount.TYPE));
         }
         System.out.println("RAFT NODE READY " + name);
     }
 
+    /** Settings of the "rebalance" mode: node4 hosts replicas too; SIGTERM hands the replicas over before exiting. */
+    static final Config REBALANCE_CONFIG = ConfigFactory.parseString(String.join("\n",
+            "consensus-actors.entities.replica-host = on",
+            // SIGTERM runs the coordinated shutdown (and its hand-off) in a JVM shutdown hook; H2's own hook would
+            // close the database at the same moment and the leaving node's members could not persist any more
+            "consensus-actors.persistence.h2.url-options = \";DATABASE_TO_UPPER=false;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE\"",
+            "consensus-actors.entities.rebalance.interval = 500ms",
+            "consensus-actors.entities.rebalance.stable-after = 3s",
+            "consensus-actors.entities.rebalance.leave-timeout = 50s",
+            "pekko.coordinated-shutdown.phases.before-cluster-shutdown.timeout = 55s",
+            "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
+            "pekko.cluster.split-brain-resolver.active-strategy = keep-majority"));
+
     /** How {@link NodeCluster} starts this node with the "kv" group. */
-    public static final NodeCluster.Launcher LAUNCHER = launcher(false);
+    public static final NodeCluster.Launcher LAUNCHER = launcher("kv");
 
     /** ... and with consensus entities ({@link LedgerAccount}) instead. */
-    public static final NodeCluster.Launcher ENTITIES = launcher(true);
+    public static final NodeCluster.Launcher ENTITIES = launcher("entities");
 
     /** {@link #ENTITIES} with another node configuration file (a test resource that includes multi-jvm-node.conf). */
     public static NodeCluster.Launcher entities(String configResource) {
@@ -84,7 +103,10 @@ public final class RaftKvNode {
         };
     }
 
-    private static NodeCluster.Launcher launcher(boolean entities) {
+    /** ... and with rebalanced {@link LedgerRegister} entities. */
+    public static final NodeCluster.Launcher REBALANCE = launcher("rebalance");
+
+    private static NodeCluster.Launcher launcher(String mode) {
         return new NodeCluster.Launcher() {
         @Override
         public String mainClass() {
@@ -94,7 +116,7 @@ public final class RaftKvNode {
         @Override
         public List<String> args(NodeCluster.Node n, NodeCluster.Node seed, Path dataDir) {
             return List.of(n.name, n.host, String.valueOf(n.clusterPort()), seed.host + ":" + seed.clusterPort(),
-                    dataDir.toString(), NodeCluster.resource("multi-jvm-node.conf"), entities ? "entities" : "kv");
+                    dataDir.toString(), NodeCluster.resource("multi-jvm-node.conf"), mode);
         }
         };
     }
