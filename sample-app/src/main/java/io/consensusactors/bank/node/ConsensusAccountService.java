@@ -18,7 +18,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -50,6 +49,7 @@ public final class ConsensusAccountService implements AccountService {
     private final TransferCoordinator coordinator;
     private final TransactionSettings tx;
     private final AtomicBoolean sweeping = new AtomicBoolean();
+    private final ConsensusRegister register;
 
     public ConsensusAccountService(ActorSystem<?> system, String nodeName, List<String> initialNodes, int shards,
                                    ConsensusRegister register, TransactionSettings tx,
@@ -57,6 +57,7 @@ public final class ConsensusAccountService implements AccountService {
         int replicas = Math.min(3, initialNodes.size());
         this.system = system;
         this.tx = tx;
+        this.register = register;
         this.accounts = ReplicatedAccount.type(shards, replicas);
         ReplicatedEntityType<ReplicatedTransfer.Command, ReplicatedTransfer.Event, TransferStatus> transfers =
                 ReplicatedTransfer.type(shards, replicas);
@@ -72,6 +73,11 @@ public final class ConsensusAccountService implements AccountService {
 
     public TransferCoordinator coordinator() {
         return coordinator;
+    }
+
+    /** The Paxos register holding the transfers' votes and outcomes. */
+    public ConsensusRegister register() {
+        return register;
     }
 
     private void sweepOnce() {
@@ -144,9 +150,5 @@ public final class ConsensusAccountService implements AccountService {
     @Override
     public CompletionStage<TransferStatus> transferStatus(String transferId) {
         return coordinator.status(transferId);
-    }
-
-    static CompletionStage<TransferStatus> done(TransferStatus s) {
-        return CompletableFuture.completedFuture(s);
     }
 }

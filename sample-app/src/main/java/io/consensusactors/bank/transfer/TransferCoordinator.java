@@ -133,18 +133,12 @@ public final class TransferCoordinator {
      * Completes with the number of transfers recovered.
      */
     public CompletionStage<Integer> sweep(Duration olderThan) {
-        List<CompletableFuture<List<TransferIndex.Entry>>> reads = new ArrayList<>();
-        for (int b = 0; b < TransferIndex.BUCKETS; b++) {
-            reads.add(entities.entityRefFor(index, "pending-" + b)
-                    .<TransferIndex.State>ask(new TransferIndex.GetPending(), ReadConsistency.LINEARIZABLE)
-                    .thenApply(TransferIndex.State::pending).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(reads.toArray(new CompletableFuture[0])).thenCompose(v -> {
+        return pending().thenCompose(entries -> {
             long now = System.nanoTime();
             Set<String> pendingNow = ConcurrentHashMap.newKeySet();
             List<CompletableFuture<TransferStatus>> work = new ArrayList<>();
-            for (CompletableFuture<List<TransferIndex.Entry>> r : reads) {
-                for (TransferIndex.Entry e : r.join()) {
+            {
+                for (TransferIndex.Entry e : entries) {
                     pendingNow.add(e.transferId());
                     long first = firstSeenPending.computeIfAbsent(e.transferId(), k -> now);
                     if (now - first >= olderThan.toNanos() && recovering.add(e.transferId())) {
@@ -163,6 +157,21 @@ public final class TransferCoordinator {
             firstSeenPending.keySet().retainAll(pendingNow);
             return CompletableFuture.allOf(work.toArray(new CompletableFuture[0]))
                     .handle((x, err) -> (int) work.stream().filter(w -> !w.isCompletedExceptionally()).count());
+        });
+    }
+
+    /** Every transfer of the index (not finished, or finished but not yet removed), read linearizably. */
+    public CompletionStage<List<TransferIndex.Entry>> pending() {
+        List<CompletableFuture<List<TransferIndex.Entry>>> reads = new ArrayList<>();
+        for (int b = 0; b < TransferIndex.BUCKETS; b++) {
+            reads.add(entities.entityRefFor(index, "pending-" + b)
+                    .<TransferIndex.State>ask(new TransferIndex.GetPending(), ReadConsistency.LINEARIZABLE)
+                    .thenApply(TransferIndex.State::pending).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(reads.toArray(new CompletableFuture[0])).thenApply(v -> {
+            List<TransferIndex.Entry> all = new ArrayList<>();
+            reads.forEach(r -> all.addAll(r.join()));
+            return all;
         });
     }
 
