@@ -137,21 +137,19 @@ public final class TransferCoordinator {
             long now = System.nanoTime();
             Set<String> pendingNow = ConcurrentHashMap.newKeySet();
             List<CompletableFuture<TransferStatus>> work = new ArrayList<>();
-            {
-                for (TransferIndex.Entry e : entries) {
-                    pendingNow.add(e.transferId());
-                    long first = firstSeenPending.computeIfAbsent(e.transferId(), k -> now);
-                    if (now - first >= olderThan.toNanos() && recovering.add(e.transferId())) {
-                        log.info("transfer {} pending for {} ms: recovering it (undecided votes forced to {})",
-                                e.transferId(), (now - first) / 1_000_000, ABORTED);
-                        work.add(recover(e).toCompletableFuture().whenComplete((s, err) -> {
-                            recovering.remove(e.transferId());
-                            if (err != null) {
-                                log.warn("recovery of transfer {} failed, next sweep retries: {}", e.transferId(),
-                                        err.toString());
-                            }
-                        }));
-                    }
+            for (TransferIndex.Entry e : entries) {
+                pendingNow.add(e.transferId());
+                long first = firstSeenPending.computeIfAbsent(e.transferId(), k -> now);
+                if (now - first >= olderThan.toNanos() && recovering.add(e.transferId())) {
+                    log.info("transfer {} pending for {} ms: recovering it (undecided votes forced to {})",
+                            e.transferId(), (now - first) / 1_000_000, ABORTED);
+                    work.add(recover(e).toCompletableFuture().whenComplete((s, err) -> {
+                        recovering.remove(e.transferId());
+                        if (err != null) {
+                            log.warn("recovery of transfer {} failed, next sweep retries: {}", e.transferId(),
+                                    err.toString());
+                        }
+                    }));
                 }
             }
             firstSeenPending.keySet().retainAll(pendingNow);
