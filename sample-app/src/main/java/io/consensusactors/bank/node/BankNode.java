@@ -43,7 +43,6 @@ public final class BankNode {
      * at least the number of initial nodes) for its proposer's ballots.
      */
     static PaxosSettings paxosSettings(Config config, String nodeName, List<String> initialNodes) {
-        PaxosSettings base = PaxosSettings.fromConfig(config);
         int index = initialNodes.indexOf(nodeName);
         int nodeId = index;
         if (index < 0) {
@@ -58,8 +57,11 @@ public final class BankNode {
                         + " (the ids below are the initial nodes'), was " + nodeId);
             }
         }
-        return new PaxosSettings(nodeId, index, initialNodes.size(), base.tickInterval(), base.core(),
-                base.decideTimeout(), base.acceptorIdleTimeout(), base.learnedCacheSize());
+        // Only the public fromConfig: the register's settings record may grow without breaking the bank.
+        return PaxosSettings.fromConfig(ConfigFactory.parseMap(java.util.Map.of(
+                PaxosSettings.PREFIX + ".node-id", nodeId,
+                PaxosSettings.PREFIX + ".acceptor-id", index,
+                PaxosSettings.PREFIX + ".acceptors", initialNodes.size())).withFallback(config));
     }
 
     /**
