@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A whole bank node (single-member cluster, in-memory H2) through its JSON API: transfers complete or refund
- * (bank total conserved), and bad input gets a clear error and changes nothing.
+ * A whole bank node (single-member cluster, in-memory H2) through its JSON API: transfers complete or fail with
+ * nothing moved (bank total conserved), and bad input gets a clear error and changes nothing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BankNodeTest {
@@ -71,12 +71,15 @@ class BankNodeTest {
     }
 
     @Test
-    void transferToAnUnknownAccountIsRefunded() {
+    void transferToAnUnknownAccountFailsWithoutMovingMoney() {
         assertEquals(201, client.open("r-a", 500, "open-r-a").status());
         BankClient.Response t = client.transfer("tr-2", "r-a", "nobody", 200);
-        assertEquals("REFUNDED", t.body().path("status").asText(), t.body().toString());
-        assertTrue(t.body().path("reason").asText().contains("unknown account 'nobody'"));
-        assertEquals(500, client.balance("r-a").balance(), "money returned");
+        assertEquals("FAILED", t.body().path("status").asText(), t.body().toString());
+        assertTrue(t.body().path("reason").asText().contains("unknown account 'nobody'"), t.body().toString());
+        BankClient.Response a = client.balance("r-a");
+        assertEquals(500, a.balance(), "nothing moved");
+        assertEquals(500, a.body().path("available").asLong(), "the hold was released: " + a.body());
+        assertEquals(0, a.body().path("holds").size(), a.body().toString());
     }
 
     @Test

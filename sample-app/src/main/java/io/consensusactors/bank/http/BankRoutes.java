@@ -167,11 +167,23 @@ public final class BankRoutes extends AllDirectives {
             if (r instanceof AccountReply.Balance b) {
                 return response(okStatus, JSON.createObjectNode().put("id", b.accountId()).put("balance", b.balance()));
             }
+            if (r instanceof AccountReply.Details d) {
+                ObjectNode body = JSON.createObjectNode().put("id", d.accountId()).put("balance", d.balance())
+                        .put("available", d.available());
+                var holds = body.putArray("holds");
+                d.holds().forEach(h -> holds.addObject().put("transferId", h.txId()).put("amount", h.amount())
+                        .put("role", h.role()));
+                return response(okStatus, body);
+            }
+            if (!(r instanceof AccountReply.Rejected)) {
+                return response(StatusCodes.INTERNAL_SERVER_ERROR,
+                        JSON.createObjectNode().put("error", "unexpected answer " + r));
+            }
             AccountReply.Rejected rej = (AccountReply.Rejected) r;
             StatusCode code = switch (rej.reason()) {
                 case UNKNOWN_ACCOUNT -> StatusCodes.NOT_FOUND;
                 case INVALID_AMOUNT -> StatusCodes.BAD_REQUEST;
-                case INSUFFICIENT_FUNDS, ALREADY_OPEN -> StatusCodes.CONFLICT;
+                case INSUFFICIENT_FUNDS, ALREADY_OPEN, TRANSACTION_FINISHED, NO_HOLD -> StatusCodes.CONFLICT;
             };
             return response(code, JSON.createObjectNode().put("error", rej.message()).put("reason", rej.reason().name()));
         }));

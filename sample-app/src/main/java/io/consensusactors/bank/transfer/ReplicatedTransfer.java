@@ -6,10 +6,11 @@ import io.consensusactors.entity.ReplicatedEntityType;
 import io.consensusactors.persistence.CborSerializable;
 
 /**
- * The replicated record of a transfer saga: which phase it reached. It makes no calls itself (entities are
- * deterministic); a driver ({@code ConsensusAccountService}) performs the steps on the accounts with request ids
- * derived from the transfer id and records each outcome here, so a retried transfer resumes where it stopped and
- * every step is applied once.
+ * The replicated record of a transfer run by Paxos Commit (docs/bank-transactions.md): which phase it reached,
+ * PREPARING → COMMITTING → COMPLETED or PREPARING → ABORTING → FAILED. It makes no calls itself (entities are
+ * deterministic); the coordinator ({@link TransferCoordinator}) drives the accounts and the votes and records each
+ * phase here, so a retried or recovered transfer resumes where it stopped. The phase after PREPARING only ever
+ * follows the outcome chosen by Paxos, so the record can never say both committed and aborted.
  */
 public final class ReplicatedTransfer extends ReplicatedEntity<ReplicatedTransfer.Command, ReplicatedTransfer.Event, TransferStatus> {
 
@@ -61,9 +62,9 @@ public final class ReplicatedTransfer extends ReplicatedEntity<ReplicatedTransfe
 
     static boolean legal(TransferStatus.Phase from, TransferStatus.Phase to) {
         return switch (from) {
-            case WITHDRAWING -> to == TransferStatus.Phase.DEPOSITING || to == TransferStatus.Phase.FAILED;
-            case DEPOSITING -> to == TransferStatus.Phase.COMPLETED || to == TransferStatus.Phase.REFUNDING;
-            case REFUNDING -> to == TransferStatus.Phase.REFUNDED;
+            case PREPARING -> to == TransferStatus.Phase.COMMITTING || to == TransferStatus.Phase.ABORTING;
+            case COMMITTING -> to == TransferStatus.Phase.COMPLETED;
+            case ABORTING -> to == TransferStatus.Phase.FAILED;
             default -> false;
         };
     }
@@ -71,7 +72,7 @@ public final class ReplicatedTransfer extends ReplicatedEntity<ReplicatedTransfe
     @Override
     public TransferStatus onEvent(TransferStatus state, Event event) {
         if (event instanceof Began b) {
-            return new TransferStatus(state.transferId(), TransferStatus.Phase.WITHDRAWING, b.from(), b.to(), b.amount(), null);
+            return new TransferStatus(state.transferId(), TransferStatus.Phase.PREPARING, b.from(), b.to(), b.amount(), null);
         }
         Advanced a = (Advanced) event;
         return new TransferStatus(state.transferId(), a.phase(), state.from(), state.to(), state.amount(),
