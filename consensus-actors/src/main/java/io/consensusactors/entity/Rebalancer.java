@@ -302,14 +302,14 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
             getContext().getLog().info("rebalancer {}: group {} voters {} learners {} -> voters {} learners {} ({})",
                     nodeId, g, s.voters(), s.learners(), c.voters(), c.learners(), c.why());
             getContext().ask(ClientReply.class, host, settings.callTimeout(),
-                    r -> new RaftHost.ToMember(g, new RaftMember.ChangeMembership(c.voters(), c.learners(), r)),
+                    r -> new RaftHost.ToMember(g, new RaftMember.ChangeMembership(c.voters(), c.learners(), 0L, r)),
                     (reply, failure) -> new AdminDone(g, c.why(), reply, failure));
         } else if (step instanceof MovePlanner.Transfer t) {
             busy.add(g);
             getContext().getLog().info("rebalancer {}: group {} leadership -> {} before removing {}",
                     nodeId, g, t.to(), nodeId);
             getContext().ask(ClientReply.class, host, settings.callTimeout(),
-                    r -> new RaftHost.ToMember(g, new RaftMember.TransferLeadership(t.to(), r)),
+                    r -> new RaftHost.ToMember(g, new RaftMember.TransferLeadership(t.to(), 0L, r)),
                     (reply, failure) -> new AdminDone(g, "transfer to " + t.to(), reply, failure));
         }
     }
