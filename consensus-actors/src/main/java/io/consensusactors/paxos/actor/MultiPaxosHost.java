@@ -87,6 +87,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Map<String, List<MultiPaxosCodec.Envelope>> outbound = new HashMap<>();
     private final HashSet<String> warnedUnknownPeers = new HashSet<>();
+    private final int maxBatchBytes;
     private boolean flushScheduled;
 
     public static String actorName(String nodeId) {
@@ -106,6 +107,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
     private MultiPaxosHost(ActorContext<Command> context, String nodeId, MultiPaxosSettings settings,
                            Function<String, StateMachine> machines) {
         super(context);
+        this.maxBatchBytes = io.consensusactors.raft.actor.RaftHost.maxBatchBytes(context.getSystem().settings().config());
         if (!context.getSelf().path().name().equals(actorName(nodeId))) {
             throw new IllegalArgumentException("spawn the Multi-Paxos host of node '" + nodeId + "' with the name '"
                     + actorName(nodeId) + "' (MultiPaxosHost.actorName): peers read the node id from it, was '"
@@ -171,6 +173,18 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
         return this;
     }
 
+    /** Sends one batch, split in halves (order kept) while it is larger than a remote frame can carry. */
+    private void send(ActorRef<Command> peer, List<MultiPaxosCodec.Envelope> envelopes) {
+        byte[] payload = MultiPaxosCodec.encodeBatch(envelopes);
+        if (payload.length > maxBatchBytes && envelopes.size() > 1) {
+            int half = envelopes.size() / 2;
+            send(peer, envelopes.subList(0, half));
+            send(peer, envelopes.subList(half, envelopes.size()));
+            return;
+        }
+        peer.tell(new InboundBatch(nodeId, payload));
+    }
+
     private Behavior<Command> onFlush() {
         flushScheduled = false;
         for (Map.Entry<String, List<MultiPaxosCodec.Envelope>> e : outbound.entrySet()) {
@@ -182,7 +196,7 @@ public final class MultiPaxosHost extends AbstractBehavior<MultiPaxosHost.Comman
                 }
                 continue; // lost messages: Paxos retransmits
             }
-            peer.tell(new InboundBatch(nodeId, MultiPaxosCodec.encodeBatch(e.getValue())));
+            send(peer, e.getValue());
         }
         outbound.clear();
         return this;

@@ -107,6 +107,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Map<String, Batch> outbound = new HashMap<>();
     private boolean flushScheduled;
+    private final int maxBatchBytes;
 
     private static final class Batch {
         final List<String> groups = new ArrayList<>();
@@ -131,6 +132,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         this.settings = settings;
         this.machines = machines;
         this.timers = timers;
+        this.maxBatchBytes = maxBatchBytes(context.getSystem().settings().config());
         context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, context.getSelf()));
         ActorRef<Receptionist.Listing> adapter = context.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
         context.getSystem().receptionist().tell(Receptionist.subscribe(SERVICE_KEY, adapter));
@@ -224,10 +226,39 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
             if (peer == null) {
                 continue; // unknown or unreachable node: Raft treats it as a lost message and retries
             }
-            peer.tell(new InboundBatch(nodeId, RaftCodec.encodeBatch(e.getValue().groups, e.getValue().messages)));
+            send(peer, e.getValue().groups, e.getValue().messages);
         }
         outbound.clear();
         return this;
+    }
+
+    /**
+     * Sends one batch, split in halves (order kept: Artery keeps the order per pair of actors) while its encoding is
+     * larger than a remote frame can carry: Artery discards an oversized message, which would stall a catching-up
+     * learner until Raft probes again.
+     */
+    private void send(ActorRef<Command> peer, List<String> groups, List<RaftMessage> messages) {
+        byte[] payload = RaftCodec.encodeBatch(groups, messages);
+        if (payload.length > maxBatchBytes && messages.size() > 1) {
+            int half = messages.size() / 2;
+            send(peer, groups.subList(0, half), messages.subList(0, half));
+            send(peer, groups.subList(half, groups.size()), messages.subList(half, messages.size()));
+            return;
+        }
+        if (payload.length > maxBatchBytes) {
+            getContext().getLog().warn("one Raft message to {} encodes to {} bytes, more than a remote frame carries "
+                    + "({} bytes usable): lower consensus-actors.raft.max-bytes-per-message / snapshot-chunk-bytes, "
+                    + "or raise pekko.remote.artery.advanced.maximum-frame-size", peer.path().name(), payload.length,
+                    maxBatchBytes);
+        }
+        peer.tell(new InboundBatch(nodeId, payload));
+    }
+
+    /** Bytes of payload one remote message may carry: the Artery frame size less room for the envelope. */
+    public static int maxBatchBytes(com.typesafe.config.Config config) {
+        String key = "pekko.remote.artery.advanced.maximum-frame-size";
+        long frame = config.hasPath(key) ? config.getBytes(key) : 256 * 1024;
+        return (int) Math.max(16 * 1024, frame - 16 * 1024);
     }
 
     private Behavior<Command> onInbound(InboundBatch b) {
