@@ -78,9 +78,10 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     /**
      * From a local member: tick me once {@code inTicks} ticks have passed since tick {@code basis} of this host's clock
-     * (-1: since now, the member lost track of the clock while quiesced).
+     * (-1: since now, the member lost track of the clock while quiesced); {@code epoch} counts the member's losses of
+     * the clock, so that a tick asked for before one is not counted from its old basis.
      */
-    record ScheduleTick(String groupId, int inTicks, long basis) implements Command {
+    record ScheduleTick(String groupId, int inTicks, long basis, long epoch) implements Command {
     }
 
     public record GetGroups(ActorRef<Set<String>> replyTo) implements Command {
@@ -113,7 +114,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     /** This node's logical clock: ticks since the host started. */
     private long now;
     private long ticksSent;
-    /** Pending tick per group: {deadline, basis}; the timing wheel holds the same deadlines by tick. */
+    /** Pending tick per group: {deadline, basis, epoch}; the timing wheel holds the same deadlines by tick. */
     private final Map<String, long[]> due = new HashMap<>();
     private final TreeMap<Long, Set<String>> wheel = new TreeMap<>();
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
@@ -284,14 +285,19 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         long deadline = Math.max(now + 1, basis + s.inTicks());
         long[] pending = due.get(s.groupId());
         if (pending != null) {
-            pending[1] = Math.max(pending[1], basis); // the member's latest view of the clock
+            if (s.epoch() > pending[2]) {
+                pending[1] = basis; // the member forgot the clock since: count from its latest request
+                pending[2] = s.epoch();
+            } else if (s.epoch() == pending[2]) {
+                pending[1] = Math.max(pending[1], basis);
+            }
             if (pending[0] <= deadline) {
                 return this; // an earlier tick is already due: the member asks again after it
             }
             remove(s.groupId(), pending[0]);
             pending[0] = deadline;
         } else {
-            due.put(s.groupId(), new long[]{deadline, basis});
+            due.put(s.groupId(), new long[]{deadline, basis, s.epoch()});
         }
         wheel.computeIfAbsent(deadline, d -> new LinkedHashSet<>()).add(s.groupId());
         return this;
@@ -311,7 +317,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 long[] pending = due.remove(g);
                 ActorRef<RaftMember.Command> m = members.get(g);
                 if (pending != null && m != null) {
-                    m.tell(new RaftMember.Tick(now, pending[1]));
+                    m.tell(new RaftMember.Tick(now, pending[1], pending[2]));
                     ticksSent++;
                 }
             }

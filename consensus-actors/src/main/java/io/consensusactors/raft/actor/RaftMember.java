@@ -60,9 +60,10 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     /**
      * The tick this member asked for is due: the node's clock reads {@code now}; {@code basis} is the clock reading
-     * the request counted from (used when this member had lost track of the clock while quiesced).
+     * the latest request counted from, made in this member's clock {@code epoch} (used when the member lost track of
+     * the clock while quiesced: a tick asked for before that must not count the quiesced time).
      */
-    public record Tick(long now, long basis) implements Command {
+    public record Tick(long now, long basis, long epoch) implements Command {
     }
 
     /** Wake a quiesced member (its leader's node may have failed). */
@@ -122,6 +123,8 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private boolean tickPending;
     private long tickDueAt = -1;
     private int tickDueIn;
+    /** Incremented whenever the clock is forgotten (quiescence): ticks asked for in an older epoch count from now. */
+    private long clockEpoch;
     private Role lastRole = Role.FOLLOWER;
     private long nextReadContext = 1;
     private final Map<Long, PendingProposal> proposals = new HashMap<>();
@@ -249,7 +252,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         tickPending = false;
         tickDueAt = -1;
         if (clock < 0) {
-            clock = t.basis();
+            clock = t.epoch() == clockEpoch ? t.basis() : t.now();
         }
         advanceTo(t.now());
         if (core.hasReady()) {
@@ -286,8 +289,10 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private void scheduleTick() {
         int in = core.ticksUntilTimer();
         if (in == Integer.MAX_VALUE) {
-            if (core.isQuiesced()) {
+            if (core.isQuiesced() && clock >= 0) {
                 clock = -1; // no tick until woken: the clock is read again from the next message or tick
+                clockEpoch++;
+                tickPending = false; // a tick still due counts from before quiescence: ask afresh when woken
             }
             return;
         }
@@ -298,7 +303,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         tickPending = true;
         tickDueAt = at;
         tickDueIn = in;
-        host.tell(new RaftHost.ScheduleTick(groupId, in, clock));
+        host.tell(new RaftHost.ScheduleTick(groupId, in, clock, clockEpoch));
     }
 
     private Effect<RaftEvent, DurableLog> input(Runnable r) {

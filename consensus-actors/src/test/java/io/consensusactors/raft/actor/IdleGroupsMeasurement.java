@@ -45,6 +45,7 @@ class IdleGroupsMeasurement {
         Path dir = Files.createTempDirectory("idle-groups");
         Config base = ConfigFactory.parseString("""
                 pekko.loglevel = WARNING
+                pekko.logger-startup-timeout = 60s
                 pekko.actor.provider = local
                 consensus-actors.raft.quiesce-after-ticks = 4
                 """);
