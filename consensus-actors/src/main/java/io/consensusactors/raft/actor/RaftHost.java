@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * can fire ({@link ScheduleTick}, from {@code RaftNode.ticksUntilTimer()}); the host keeps those deadlines in a
  * timing wheel and ticks nobody else. Messages are stamped with the current tick so a member catches up on the ticks
  * it was not sent before it handles them. A quiesced member asks for nothing and costs nothing until a message, a
- * client or the loss of a peer node (then every member without a pending tick is woken) wakes it.
+ * client or the loss of a peer node (then every local member is woken) wakes it.
  */
 public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
@@ -338,12 +338,11 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         peers.clear();
         peers.putAll(now);
         if (lost) {
-            // a node disappeared: quiesced groups led from there must notice and elect a new leader. Members without a
-            // pending tick are quiesced (or learners, for which waking is a no-op).
-            for (Map.Entry<String, ActorRef<RaftMember.Command>> e : members.entrySet()) {
-                if (!due.containsKey(e.getKey())) {
-                    e.getValue().tell(RaftMember.Wake.INSTANCE);
-                }
+            // a node disappeared: quiesced groups led from there must notice and elect a new leader. Every member is
+            // told (waking is a no-op for one that is not quiesced): a pending tick does not prove a member awake, it
+            // may have been asked for just before the member quiesced.
+            for (ActorRef<RaftMember.Command> m : members.values()) {
+                m.tell(RaftMember.Wake.INSTANCE);
             }
         }
         return this;
