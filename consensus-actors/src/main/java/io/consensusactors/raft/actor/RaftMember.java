@@ -210,7 +210,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             machine.restore(state.snapshot.data());
         }
         context.getLog().debug("raft {}/{} recovered: {}", groupId, memberId, core);
-        core.staggerFirstElection(electionRank());
+        core.staggerFirstElection(electionRank(), settings.firstElectionSpreadTicks());
         host.tell(new RaftHost.MemberStarted(groupId, context.getSelf()));
         scheduleFlush();
     }

@@ -43,12 +43,14 @@ class IdleGroupsMeasurement {
         int groups = Integer.getInteger("idle.groups", 2000);
         boolean h2 = "h2".equals(System.getProperty("idle.journal", "h2"));
         Path dir = Files.createTempDirectory("idle-groups");
+        int spread = Integer.getInteger("idle.spread-ticks", groups / 50);
         Config base = ConfigFactory.parseString("""
                 pekko.loglevel = WARNING
                 pekko.logger-startup-timeout = 60s
                 pekko.actor.provider = local
                 consensus-actors.raft.quiesce-after-ticks = 4
-                """);
+                consensus-actors.raft.first-election-spread-ticks = %d
+                """.formatted(spread));
         Config cfg;
         if (h2) {
             Config app = PersistenceSettings.h2(dir, "idle").withFallback(base);
@@ -61,7 +63,8 @@ class IdleGroupsMeasurement {
                     pekko.persistence.snapshot-store.local.dir = "target/idle-snapshots"
                     """).withFallback(base).withFallback(ConfigFactory.load());
         }
-        System.out.printf("idle groups: %d groups x 3 members, journal %s, load average %s%n", groups,
+        System.out.printf("idle groups: %d groups x 3 members, first elections spread over %d ticks, journal %s, "
+                + "load average %s%n", groups, spread,
                 h2 ? "H2 file " + dir : "in-memory", loadAverage());
         boolean settled = run(cfg, groups, "first start", true);
         if (h2) {

@@ -372,15 +372,24 @@ public final class RaftNode {
      * rule is relaxed. Has no effect once this member heard from a leader or campaigned.
      */
     public void staggerFirstElection(int rank) {
-        if (rank < 0) {
-            throw new IllegalArgumentException("rank must be >= 0, was " + rank);
+        staggerFirstElection(rank, 0);
+    }
+
+    /**
+     * As {@link #staggerFirstElection(int)}, with the preferred member's timeout spread at random over {@code spread}
+     * more ticks (and the others' shifted by as much), so that the first elections of thousands of groups starting
+     * together are spread over time instead of all running in the same tick.
+     */
+    public void staggerFirstElection(int rank, int spread) {
+        if (rank < 0 || spread < 0) {
+            throw new IllegalArgumentException("rank and spread must be >= 0, were " + rank + " and " + spread);
         }
         if (!justStarted || role != Role.FOLLOWER || leader != null) {
             return;
         }
         electionElapsed = 0;
-        randomizedElectionTimeout = rank == 0 ? config.electionTicks() + 1
-                : config.electionTicks() * (rank + 1) + random.nextInt(config.electionTicks());
+        randomizedElectionTimeout = rank == 0 ? config.electionTicks() + 1 + (spread == 0 ? 0 : random.nextInt(spread + 1))
+                : config.electionTicks() * (rank + 1) + spread + random.nextInt(config.electionTicks());
     }
 
     /** Processes one message from another member of the group. */

@@ -164,6 +164,27 @@ class RaftIdleTimersTest {
         }
     }
 
+    /**
+     * Spread start: with a spread of S ticks the preferred member still campaigns first (between e + 1 and e + 1 + S),
+     * and the others only after it could have (not before 2e + S): still one candidate per group.
+     */
+    @Test
+    void spreadFirstElectionsKeepOnePreferredCandidate() {
+        int spread = 200;
+        for (long seed = 0; seed < 50; seed++) {
+            RaftNode preferred = RaftNode.create("a", CFG, new Random(seed), ABC);
+            preferred.staggerFirstElection(0, spread);
+            int first = RaftNodeTest.tickUntilCampaign(preferred, ELECTION + 1 + spread);
+            assertTrue(first >= ELECTION + 1, "seed " + seed + ": not before voters accept votes: " + first);
+            for (int rank = 1; rank < 3; rank++) {
+                RaftNode other = RaftNode.create("b", CFG, new Random(seed), ABC);
+                other.staggerFirstElection(rank, spread);
+                int t = RaftNodeTest.tickUntilCampaign(other, 10 * ELECTION + spread);
+                assertTrue(t > ELECTION + 1 + spread, "seed " + seed + ": rank " + rank + " waits for the preferred: " + t);
+            }
+        }
+    }
+
     /** Liveness: if the preferred member is down, another member is elected after the staggered wait. */
     @Test
     void firstElectionSucceedsWithoutThePreferredMember() {
