@@ -20,19 +20,26 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The Raft side of one cluster node (multi-raft): guardian of every local {@link RaftMember} (supervised, restarted
- * with backoff), the single timer that ticks all local groups (quiesced groups are skipped), and the transport: all
+ * with backoff), the node's logical clock that ticks only the members whose timers can fire, and the transport: all
  * messages from local members to one node leave in one batch per flush (heartbeats of many groups coalesced per
  * node pair), encoded with {@link RaftCodec}. Hosts find each other through the Receptionist; a host's node id is
  * the name of its actor ({@code raft-<nodeId>}).
+ *
+ * <p><b>Idle cost.</b> One timer per node advances a tick counter. A member asks for a tick only when its next timer
+ * can fire ({@link ScheduleTick}, from {@code RaftNode.ticksUntilTimer()}); the host keeps those deadlines in a
+ * timing wheel and ticks nobody else. Messages are stamped with the current tick so a member catches up on the ticks
+ * it was not sent before it handles them. A quiesced member asks for nothing and costs nothing until a message, a
+ * client or the loss of a peer node (then every local member is woken) wakes it.
  */
 public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
@@ -79,7 +86,12 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     record MemberStarted(String groupId, ActorRef<RaftMember.Command> member) implements Command {
     }
 
-    record Quiesced(String groupId, boolean quiesced) implements Command {
+    /**
+     * From a local member: tick me once {@code inTicks} ticks have passed since tick {@code basis} of this host's clock
+     * (-1: since now, the member lost track of the clock while quiesced); {@code epoch} counts the member's losses of
+     * the clock, so that a tick asked for before one is not counted from its old basis.
+     */
+    record ScheduleTick(String groupId, int inTicks, long basis, long epoch) implements Command {
     }
 
     public record GetGroups(ActorRef<Set<String>> replyTo) implements Command {
@@ -88,6 +100,13 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     /** Status of the local member of a group (answered by the member; no answer if this node has none). */
     public record GetMemberStatus(String groupId, ActorRef<RaftMember.Status> replyTo)
             implements Command, CborSerializable {
+    }
+
+    /** How many local members wait for a tick, and how many ticks were sent since the host started. */
+    public record GetTickStats(ActorRef<TickStats> replyTo) implements Command {
+    }
+
+    public record TickStats(long now, int membersAwaitingTick, long ticksSent, int members) {
     }
 
     private enum Tick implements Command { INSTANCE }
@@ -102,7 +121,12 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private final Function<String, StateMachine> machines;
     private final TimerScheduler<Command> timers;
     private final Map<String, ActorRef<RaftMember.Command>> members = new HashMap<>();
-    private final Set<String> quiesced = new HashSet<>();
+    /** This node's logical clock: ticks since the host started. */
+    private long now;
+    private long ticksSent;
+    /** Pending tick per group: {deadline, basis, epoch}; the timing wheel holds the same deadlines by tick. */
+    private final Map<String, long[]> due = new HashMap<>();
+    private final TreeMap<Long, Set<String>> wheel = new TreeMap<>();
     private final Map<String, ActorRef<RaftMember.Command>> stopping = new HashMap<>();
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Map<String, Batch> outbound = new HashMap<>();
@@ -153,7 +177,11 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                     members.put(m.groupId(), m.member());
                     return this;
                 })
-                .onMessage(Quiesced.class, this::onQuiesced)
+                .onMessage(ScheduleTick.class, this::onScheduleTick)
+                .onMessage(GetTickStats.class, g -> {
+                    g.replyTo().tell(new TickStats(now, due.size(), ticksSent, members.size()));
+                    return this;
+                })
                 .onMessage(GetGroups.class, g -> {
                     g.replyTo().tell(Set.copyOf(members.keySet()));
                     return this;
@@ -194,7 +222,10 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private Behavior<Command> onStopGroup(StopGroup s) {
         ActorRef<RaftMember.Command> m = members.remove(s.groupId());
-        quiesced.remove(s.groupId());
+        long[] pending = due.remove(s.groupId());
+        if (pending != null) {
+            remove(s.groupId(), pending[0]);
+        }
         if (m != null) {
             stopping.put(s.groupId(), m); // its name is taken until it terminated: drop its messages meanwhile
             getContext().stop(m);
@@ -275,8 +306,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                     return; // its member is stopping: a lost message, Raft retries
                 }
             }
-            quiesced.remove(groupId);
-            m.tell(new RaftMember.Deliver(msg));
+            m.tell(new RaftMember.Deliver(msg, now));
         });
         return this;
     }
@@ -286,7 +316,6 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         if (m == null) {
             p.replyTo().tell(new ClientReply.NotLeader(p.requestId(), p.groupId(), null));
         } else {
-            quiesced.remove(p.groupId());
             m.tell(new RaftMember.Propose(p.clientId(), p.seq(), p.command(), p.requestId(), p.replyTo()));
         }
         return this;
@@ -297,7 +326,6 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         if (m == null) {
             r.replyTo().tell(new ClientReply.NotLeader(r.requestId(), r.groupId(), null));
         } else {
-            quiesced.remove(r.groupId());
             m.tell(new RaftMember.Read(r.query(), r.consistency(), r.requestId(), r.replyTo()));
         }
         return this;
@@ -306,25 +334,51 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private Behavior<Command> onToMember(ToMember t) {
         ActorRef<RaftMember.Command> m = members.get(t.groupId());
         if (m != null) {
-            quiesced.remove(t.groupId());
             m.tell(t.command());
         }
         return this;
     }
 
-    private Behavior<Command> onQuiesced(Quiesced q) {
-        if (q.quiesced()) {
-            quiesced.add(q.groupId());
+    private Behavior<Command> onScheduleTick(ScheduleTick s) {
+        long basis = s.basis() < 0 ? now : Math.min(s.basis(), now);
+        long deadline = Math.max(now + 1, basis + s.inTicks());
+        long[] pending = due.get(s.groupId());
+        if (pending != null) {
+            if (s.epoch() > pending[2]) {
+                pending[1] = basis; // the member forgot the clock since: count from its latest request
+                pending[2] = s.epoch();
+            } else if (s.epoch() == pending[2]) {
+                pending[1] = Math.max(pending[1], basis);
+            }
+            if (pending[0] <= deadline) {
+                return this; // an earlier tick is already due: the member asks again after it
+            }
+            remove(s.groupId(), pending[0]);
+            pending[0] = deadline;
         } else {
-            quiesced.remove(q.groupId());
+            due.put(s.groupId(), new long[]{deadline, basis, s.epoch()});
         }
+        wheel.computeIfAbsent(deadline, d -> new LinkedHashSet<>()).add(s.groupId());
         return this;
     }
 
+    private void remove(String groupId, long deadline) {
+        Set<String> slot = wheel.get(deadline);
+        if (slot != null && slot.remove(groupId) && slot.isEmpty()) {
+            wheel.remove(deadline);
+        }
+    }
+
     private Behavior<Command> onTick() {
-        for (Map.Entry<String, ActorRef<RaftMember.Command>> e : members.entrySet()) {
-            if (!quiesced.contains(e.getKey())) {
-                e.getValue().tell(RaftMember.Tick.INSTANCE);
+        now++;
+        while (!wheel.isEmpty() && wheel.firstKey() <= now) {
+            for (String g : wheel.pollFirstEntry().getValue()) {
+                long[] pending = due.remove(g);
+                ActorRef<RaftMember.Command> m = members.get(g);
+                if (pending != null && m != null) {
+                    m.tell(new RaftMember.Tick(now, pending[1], pending[2]));
+                    ticksSent++;
+                }
             }
         }
         return this;
@@ -342,15 +396,13 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         boolean lost = !now.keySet().containsAll(peers.keySet());
         peers.clear();
         peers.putAll(now);
-        if (lost && !quiesced.isEmpty()) {
-            // a node disappeared: quiesced groups led from there must notice and elect a new leader
-            for (String g : quiesced) {
-                ActorRef<RaftMember.Command> m = members.get(g);
-                if (m != null) {
-                    m.tell(RaftMember.Wake.INSTANCE);
-                }
+        if (lost) {
+            // a node disappeared: quiesced groups led from there must notice and elect a new leader. Every member is
+            // told (waking is a no-op for one that is not quiesced): a pending tick does not prove a member awake, it
+            // may have been asked for just before the member quiesced.
+            for (ActorRef<RaftMember.Command> m : members.values()) {
+                m.tell(RaftMember.Wake.INSTANCE);
             }
-            quiesced.clear();
         }
         return this;
     }

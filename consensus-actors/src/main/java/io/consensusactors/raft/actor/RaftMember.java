@@ -54,12 +54,17 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     public sealed interface Command {
     }
 
-    /** A Raft message from another member (via the hosts). */
-    public record Deliver(RaftMessage message) implements Command {
+    /** A Raft message from another member (via the hosts), received at tick {@code now} of this node's clock. */
+    public record Deliver(RaftMessage message, long now) implements Command {
     }
 
-    /** One tick of the node's clock. */
-    public enum Tick implements Command { INSTANCE }
+    /**
+     * The tick this member asked for is due: the node's clock reads {@code now}; {@code basis} is the clock reading
+     * the latest request counted from, made in this member's clock {@code epoch} (used when the member lost track of
+     * the clock while quiesced: a tick asked for before that must not count the quiesced time).
+     */
+    public record Tick(long now, long basis, long epoch) implements Command {
+    }
 
     /** Wake a quiesced member (its leader's node may have failed). */
     public enum Wake implements Command { INSTANCE }
@@ -116,7 +121,14 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private SessionStateMachine machine;
     private boolean flushScheduled;
     private boolean compactScheduled;
-    private boolean reportedQuiesced;
+    /** The node's clock as far as the core has been ticked; -1 while unknown (quiesced: time does not count). */
+    private long clock = -1;
+    /** A tick is requested from the host, due at {@code tickDueAt} (-1: relative to a clock reading we do not know). */
+    private boolean tickPending;
+    private long tickDueAt = -1;
+    private int tickDueIn;
+    /** Incremented whenever the clock is forgotten (quiescence): ticks asked for in an older epoch count from now. */
+    private long clockEpoch;
     private Role lastRole = Role.FOLLOWER;
     private long nextReadContext = 1;
     private final Map<Long, PendingProposal> proposals = new HashMap<>();
@@ -202,6 +214,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             machine.restore(state.snapshot.data());
         }
         context.getLog().debug("raft {}/{} recovered: {}", groupId, memberId, core);
+        core.staggerFirstElection(electionRank(), settings.firstElectionSpreadTicks());
         host.tell(new RaftHost.MemberStarted(groupId, context.getSelf()));
         scheduleFlush();
     }
@@ -211,8 +224,11 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     @Override
     public CommandHandler<Command, RaftEvent, DurableLog> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
-                .onCommand(Deliver.class, (s, c) -> input(() -> core.step(c.message())))
-                .onCommand(Tick.class, (s, c) -> input(core::tick))
+                .onCommand(Deliver.class, (s, c) -> input(() -> {
+                    advanceTo(c.now());
+                    core.step(c.message());
+                }))
+                .onCommand(Tick.class, this::onTick)
                 .onCommand(Wake.class, (s, c) -> input(core::wake))
                 .onCommand(Propose.class, this::onPropose)
                 .onCommand(Read.class, this::onRead)
@@ -222,6 +238,76 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                 .onCommand(Flush.class, (s, c) -> onFlush())
                 .onCommand(CompactNow.class, (s, c) -> onCompact())
                 .build();
+    }
+
+    // ------------------------------------------------------------------ time (only members whose timers can fire tick)
+
+    /**
+     * This member's place in the order of the first election after a start: the group's voters, sorted and rotated by
+     * a hash of the group id, so that preferred first leaders spread over the nodes and each group has one candidate.
+     */
+    private int electionRank() {
+        List<String> voters = new ArrayList<>(new java.util.TreeSet<>(core.configuration().voters()));
+        int i = voters.indexOf(memberId);
+        return i < 0 ? 0 : Math.floorMod(i - Math.floorMod(groupId.hashCode(), voters.size()), voters.size());
+    }
+
+    private Effect<RaftEvent, DurableLog> onTick(DurableLog s, Tick t) {
+        tickPending = false;
+        tickDueAt = -1;
+        if (clock < 0) {
+            clock = t.epoch() == clockEpoch ? t.basis() : t.now();
+        }
+        advanceTo(t.now());
+        if (core.hasReady()) {
+            scheduleFlush();
+        } else {
+            scheduleTick(); // most ticks change nothing visible: no flush message for them
+        }
+        return Effect().none();
+    }
+
+    /** Feeds the core the ticks between its clock and {@code now}; none while quiesced (time does not count then). */
+    private void advanceTo(long now) {
+        if (clock < 0 || core.isQuiesced()) {
+            learnClock(now);
+            return;
+        }
+        while (clock < now) {
+            clock++;
+            core.tick();
+            if (core.isQuiesced()) {
+                clock = now;
+            }
+        }
+    }
+
+    private void learnClock(long now) {
+        if (clock < 0 && tickPending && tickDueAt < 0) {
+            tickDueAt = now + tickDueIn; // not earlier than the host's deadline, which counted from before now
+        }
+        clock = Math.max(clock, now);
+    }
+
+    /** Asks the host for a tick when the core's next timer can fire earlier than the tick already asked for. */
+    private void scheduleTick() {
+        int in = core.ticksUntilTimer();
+        if (in == Integer.MAX_VALUE) {
+            if (core.isQuiesced() && clock >= 0) {
+                clock = -1; // no tick until woken: the clock is read again from the next message or tick
+                clockEpoch++;
+                tickPending = false; // a tick still due counts from before quiescence: ask afresh when woken
+            }
+            return;
+        }
+        long at = clock < 0 ? -1 : clock + in;
+        if (tickPending && (at < 0 || tickDueAt >= 0 && tickDueAt <= at)) {
+            return;
+        }
+        tickPending = true;
+        tickDueAt = at;
+        tickDueIn = in;
+        host.tell(new RaftHost.ScheduleTick(groupId, in, clock, clockEpoch));
     }
 
     private Effect<RaftEvent, DurableLog> input(Runnable r) {
@@ -338,6 +424,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     private Effect<RaftEvent, DurableLog> onFlush() {
         flushScheduled = false;
+        scheduleTick();
         while (core.hasReady()) {
             Ready ready = core.ready();
             if (!ready.messages().isEmpty()) {
@@ -395,10 +482,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
             again.forEach(this::propose);
         }
         lastRole = core.role();
-        if (core.isQuiesced() != reportedQuiesced) {
-            reportedQuiesced = core.isQuiesced();
-            host.tell(new RaftHost.Quiesced(groupId, reportedQuiesced));
-        }
+        scheduleTick();
         if (!compactScheduled && core.appliedIndex() - core.snapshotMeta().index() >= settings.compactAfterEntries()) {
             compactScheduled = true;
             context.getSelf().tell(CompactNow.INSTANCE);

@@ -8,7 +8,8 @@ import java.time.Duration;
 /** Settings of the Raft actors, read from {@code consensus-actors.raft} (see reference.conf). */
 public record RaftSettings(Duration tickInterval, RaftConfig core, long compactAfterEntries, int journalSnapshotEvery,
                            int maxSessions, long sessionExpireAfterEntries, Duration clientAttemptTimeout,
-                           Duration clientRequestTimeout, int clientSessionsPerGroup, Duration flushDelay) {
+                           Duration clientRequestTimeout, int clientSessionsPerGroup, Duration flushDelay,
+                           int firstElectionSpreadTicks) {
 
     public static final String PREFIX = "consensus-actors.raft";
 
@@ -24,9 +25,12 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
                     c.getInt("journal-snapshot-every"), c.getInt("session.max-sessions"),
                     c.getLong("session.expire-after-entries"), c.getDuration("client.attempt-timeout"),
                     c.getDuration("client.request-timeout"), c.getInt("client.sessions-per-group"),
-                    c.getDuration("flush-delay"));
+                    c.getDuration("flush-delay"), c.getInt("first-election-spread-ticks"));
             if (s.tickInterval.isZero() || s.tickInterval.isNegative()) {
                 throw new IllegalArgumentException(PREFIX + ".tick-interval must be positive");
+            }
+            if (s.firstElectionSpreadTicks < 0) {
+                throw new IllegalArgumentException(PREFIX + ".first-election-spread-ticks must be >= 0");
             }
             if (s.compactAfterEntries < 1 || s.journalSnapshotEvery < 1) {
                 throw new IllegalArgumentException(PREFIX + ".compact-after-entries and journal-snapshot-every must be positive");
@@ -40,6 +44,7 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
 
     public RaftSettings withCore(RaftConfig c) {
         return new RaftSettings(tickInterval, c, compactAfterEntries, journalSnapshotEvery, maxSessions,
-                sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay);
+                sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
+                firstElectionSpreadTicks);
     }
 }

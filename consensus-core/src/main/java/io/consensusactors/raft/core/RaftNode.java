@@ -239,7 +239,7 @@ public final class RaftNode {
 
     /** True when a leader holds a read lease right now (see {@link ReadConsistency#LEASE}). */
     public boolean leaseValid() {
-        return role == Role.LEADER && config.checkQuorum() && !transferTriedThisTerm && ticks < leaseUntil
+        return role == Role.LEADER && !quiesced && config.checkQuorum() && !transferTriedThisTerm && ticks < leaseUntil
                 && committedInCurrentTerm();
     }
 
@@ -337,7 +337,59 @@ public final class RaftNode {
             quiesced = false;
             idleTicks = 0;
             electionElapsed = 0;
+            // no ticks counted while quiesced, although real time passed: a lease measured in ticks from a round sent
+            // before quiescing would last too long. Lease reads wait for a heartbeat round sent after waking.
+            leaseUntil = 0;
+            roundSentAt.clear();
         }
+    }
+
+    /**
+     * How many {@link #tick()} calls from now the next timer (election timeout, heartbeat, CheckQuorum, transfer
+     * abort, snapshot resend) can fire at the earliest: fewer ticks produce no message and no change of role or term,
+     * so a shell may deliver them late, all at once, just before the next message or when this many have elapsed.
+     * {@link Integer#MAX_VALUE} when no timer runs (quiesced, or a follower that cannot campaign). A leader answers 1:
+     * its tick count is the clock of its read lease and must not lag.
+     */
+    public int ticksUntilTimer() {
+        if (quiesced) {
+            return Integer.MAX_VALUE;
+        }
+        if (role == Role.LEADER) {
+            return 1;
+        }
+        if (!promotable()) {
+            return Integer.MAX_VALUE;
+        }
+        return Math.max(1, randomizedElectionTimeout - electionElapsed);
+    }
+
+    /**
+     * Staggers the first election after a (re)start so that thousands of groups starting at once do not all campaign
+     * together: the member of rank 0 (the shell's preferred first leader) times out just after voters that have just
+     * started accept votes again (one election timeout plus one tick); the member of rank r waits r more election
+     * timeouts plus a random part, so it campaigns only if the preferred ones failed. Only timing changes: no vote
+     * rule is relaxed. Has no effect once this member heard from a leader or campaigned.
+     */
+    public void staggerFirstElection(int rank) {
+        staggerFirstElection(rank, 0);
+    }
+
+    /**
+     * As {@link #staggerFirstElection(int)}, with the preferred member's timeout spread at random over {@code spread}
+     * more ticks (and the others' shifted by as much), so that the first elections of thousands of groups starting
+     * together are spread over time instead of all running in the same tick.
+     */
+    public void staggerFirstElection(int rank, int spread) {
+        if (rank < 0 || spread < 0) {
+            throw new IllegalArgumentException("rank and spread must be >= 0, were " + rank + " and " + spread);
+        }
+        if (!justStarted || role != Role.FOLLOWER || leader != null) {
+            return;
+        }
+        electionElapsed = 0;
+        randomizedElectionTimeout = rank == 0 ? config.electionTicks() + 1 + (spread == 0 ? 0 : random.nextInt(spread + 1))
+                : config.electionTicks() * (rank + 1) + spread + random.nextInt(config.electionTicks());
     }
 
     /** Processes one message from another member of the group. */

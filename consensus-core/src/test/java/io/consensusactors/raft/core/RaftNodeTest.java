@@ -107,7 +107,11 @@ class RaftNodeTest {
 
     /** Ticks until the node leaves FOLLOWER; returns the number of ticks it took. */
     static int tickUntilCampaign(RaftNode n) {
-        for (int t = 1; t <= 10 * ELECTION; t++) {
+        return tickUntilCampaign(n, 10 * ELECTION);
+    }
+
+    static int tickUntilCampaign(RaftNode n, int maxTicks) {
+        for (int t = 1; t <= maxTicks; t++) {
             n.tick();
             if (n.role() != Role.FOLLOWER) {
                 return t;

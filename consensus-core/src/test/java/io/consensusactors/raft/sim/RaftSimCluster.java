@@ -49,6 +49,13 @@ public final class RaftSimCluster {
     /** Logical event counter: orders client calls and returns finer than ticks. */
     public long clock;
     public boolean crashMidReady;
+    /**
+     * Tick like the actor shell: a member is ticked only when {@link RaftNode#ticksUntilTimer()} ticks are owed, and
+     * catches up on owed ticks before it steps a message; no ticks count while it is quiesced.
+     */
+    public boolean lazyTicks;
+    /** Stagger the first election after every start by rank ({@link RaftNode#staggerFirstElection}); -1 = off. */
+    public int staggerOffset = -1;
 
     // invariants
     private final Map<Long, String> leaderOfTerm = new HashMap<>();
@@ -82,6 +89,7 @@ public final class RaftSimCluster {
         private long checkedCommit;
         private long lastLeaderCheckTerm;
         public int restarts;
+        int owedTicks;
 
         Member(String id, int index) {
             this.id = id;
@@ -139,6 +147,10 @@ public final class RaftSimCluster {
         if (m.snap.meta().index() > 0) {
             m.sm.restore(m.snap.data());
         }
+        m.owedTicks = 0;
+        if (staggerOffset >= 0) {
+            m.node.staggerFirstElection(Math.floorMod(m.index - staggerOffset, members.size()));
+        }
         m.checkedCommit = m.snap.meta().index();
         m.lastLeaderCheckTerm = 0;
         m.pendingReadKeys.clear();
@@ -175,9 +187,14 @@ public final class RaftSimCluster {
         now++;
         deliverDue();
         for (Member m : members) {
-            if (m.up()) {
+            if (m.up() && !lazyTicks) {
                 m.node.tick();
                 drain(m);
+            } else if (m.up()) {
+                m.owedTicks++;
+                if (m.owedTicks >= m.node.ticksUntilTimer()) {
+                    catchUp(m);
+                }
             }
         }
     }
@@ -188,8 +205,27 @@ public final class RaftSimCluster {
             if (!to.up()) {
                 continue;
             }
+            catchUp(to);
             to.node.step(e.message());
             drain(to);
+        }
+    }
+
+    private void catchUp(Member m) {
+        for (; m.owedTicks > 0 && !m.node.isQuiesced(); m.owedTicks--) {
+            m.node.tick();
+        }
+        m.owedTicks = 0;
+        drain(m);
+    }
+
+    /** Restarts the stagger of every live member's first election (as after a start of all members). */
+    public void staggerFirstElections(int offset) {
+        staggerOffset = offset;
+        for (Member m : members) {
+            if (m.up()) {
+                m.node.staggerFirstElection(Math.floorMod(m.index - offset, members.size()));
+            }
         }
     }
 

@@ -54,6 +54,10 @@ class RaftSimulationTest {
                 .withBatching(1 + pick.nextInt(4), 1 + pick.nextInt(8)).withSnapshotChunkBytes(16 + pick.nextInt(64));
         RaftSimCluster c = new RaftSimCluster(seed, size, voters, cfg);
         c.crashMidReady = true;
+        c.lazyTicks = pick.nextBoolean(); // as the actor shell ticks: only members whose timers can fire
+        if (pick.nextBoolean()) {
+            c.staggerFirstElections(pick.nextInt(size)); // as the actor shell starts a group
+        }
         c.net.setFaults(NetworkFaults.random(c.rng));
         List<SimClient.Record> history = new ArrayList<>();
         List<SimClient> clients = new ArrayList<>();
