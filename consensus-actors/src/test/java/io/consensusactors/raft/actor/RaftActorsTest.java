@@ -80,6 +80,17 @@ class RaftActorsTest {
         return probe.receiveMessage(Duration.ofSeconds(5));
     }
 
+    /** The status of the local member of g1, or null while the host has none (a learner starts on first contact). */
+    static RaftMember.Status statusOrNull(ActorTestKit kit, ActorRef<RaftHost.Command> host) {
+        TestProbe<RaftMember.Status> probe = kit.createTestProbe();
+        host.tell(new RaftHost.ToMember("g1", new RaftMember.GetStatus(probe.getRef())));
+        try {
+            return probe.receiveMessage(Duration.ofSeconds(1));
+        } catch (AssertionError e) {
+            return null;
+        }
+    }
+
     @Test
     void concurrentWritesAndReadsAreLinearizableAndSurviveAFullRestart() throws Exception {
         writeThenRestart(config(PersistenceSettings.h2(dataDir, "raft-actors")), "g1");
@@ -178,7 +189,7 @@ class RaftActorsTest {
             ActorRef<RaftHost.Command> d = kit.spawn(RaftHost.create("d", settings, g -> new KeyValueStateMachine()),
                     RaftHost.actorName("d"));
             await(client.changeMembership("g1", NODES, Set.of("d")));
-            deadline = System.currentTimeMillis() + 10_000;
+            deadline = System.currentTimeMillis() + 30_000; // generous: CI machines are slow and shared
             while (System.currentTimeMillis() < deadline) {
                 try {
                     await(client.changeMembership("g1", Set.of("a", "b", "c", "d"), Set.of()));
@@ -187,8 +198,10 @@ class RaftActorsTest {
                     Thread.sleep(50); // not caught up yet, or the learner change still committing
                 }
             }
-            deadline = System.currentTimeMillis() + 10_000;
-            while ((status(kit, d).voters().size() != 4 || status(kit, d).joint()) && System.currentTimeMillis() < deadline) {
+            deadline = System.currentTimeMillis() + 30_000;
+            for (RaftMember.Status s = statusOrNull(kit, d);
+                 (s == null || s.voters().size() != 4 || s.joint()) && System.currentTimeMillis() < deadline;
+                 s = statusOrNull(kit, d)) {
                 Thread.sleep(20);
             }
             RaftMember.Status sd = status(kit, d);
