@@ -52,7 +52,8 @@ final class NodeNamespaces {
         String ns = name(index);
         String outer = "cv" + instance + "o" + index; // interface names have at most 15 characters
         String inner = "cv" + instance + "i" + index;
-        run("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        // route between the nodes' links (per namespace; written directly: a fresh machine may lack the sysctl tool)
+        java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_forward"), "1\n");
         run("ip", "netns", "add", ns);
         run("ip", "link", "add", outer, "type", "veth", "peer", "name", inner);
         run("ip", "link", "set", inner, "netns", ns);
