@@ -1,4 +1,4 @@
-package io.consensusactors.sharding.kademlia.actor;
+package io.consensusactors.sharding.pekko;
 
 import io.consensusactors.sharding.kademlia.*;
 
