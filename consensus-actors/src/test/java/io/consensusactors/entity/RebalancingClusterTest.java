@@ -6,11 +6,9 @@ import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.raft.actor.RaftHost;
 import io.consensusactors.raft.actor.RaftMember;
-import io.consensusactors.raft.core.ReadConsistency;
 import io.consensusactors.raft.core.Role;
 import io.consensusactors.sharding.ring.HashRing;
 import io.consensusactors.testkit.linearizability.CheckResult;
-import io.consensusactors.testkit.linearizability.HistoryRecorder;
 import io.consensusactors.testkit.linearizability.KvModel;
 import io.consensusactors.testkit.linearizability.LinearizabilityChecker;
 import io.consensusactors.testkit.linearizability.Operation;
@@ -28,19 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -173,64 +165,10 @@ class RebalancingClusterTest {
         startNode("c", seed);
         eventually("a, b, c are Up", Duration.ofSeconds(30), () -> up(kits.get("a")) == 3);
 
-        HistoryRecorder<KvModel.Op, String> history = HistoryRecorder.withClock(System::nanoTime);
-        Map<String, List<String>> acked = new HashMap<>(); // per key: acknowledged put values
-        Map<String, List<String>> previous = new HashMap<>(); // per key: previous values answered by acked puts
-        Set<String> keysWithUnknown = new TreeSet<>();
-        AtomicInteger puts = new AtomicInteger();
-        AtomicInteger gets = new AtomicInteger();
-        AtomicInteger retries = new AtomicInteger();
-        AtomicBoolean running = new AtomicBoolean(true);
-        int workers = 6;
-        ExecutorService pool = Executors.newFixedThreadPool(workers);
-        List<java.util.concurrent.Future<?>> loops = new ArrayList<>();
-        for (int w = 0; w < workers; w++) {
-            int client = w;
-            ConsensusEntities via = entities.get(w % 2 == 0 ? "a" : "b"); // a and b stay for the whole test
-            loops.add(pool.submit(() -> {
-                int n = 0;
-                while (running.get()) {
-                    String key = "k" + ThreadLocalRandom.current().nextInt(KEYS);
-                    EntityRef<TestRegister.Command> ref = via.entityRefFor(TestRegister.TYPE, key);
-                    if (ThreadLocalRandom.current().nextInt(10) < 6) {
-                        String value = "w" + client + "-" + n++;
-                        boolean done = false;
-                        while (!done) { // a failed put is retried until it completes (a new operation each time)
-                            HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(client, KvModel.Op.put(key, value));
-                            try {
-                                TestRegister.Value prev = ref.<TestRegister.Value>ask(new TestRegister.Put(value))
-                                        .toCompletableFuture().get(30, TimeUnit.SECONDS);
-                                op.ok(prev.value());
-                                synchronized (acked) {
-                                    acked.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
-                                    previous.computeIfAbsent(key, k -> new ArrayList<>()).add(prev.value());
-                                }
-                                puts.incrementAndGet();
-                                done = true;
-                            } catch (Exception e) {
-                                op.unknown();
-                                synchronized (acked) {
-                                    keysWithUnknown.add(key);
-                                }
-                                retries.incrementAndGet();
-                            }
-                        }
-                    } else {
-                        HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(client, KvModel.Op.get(key));
-                        try {
-                            TestRegister.Value v = ref.<TestRegister.Value>ask(new TestRegister.Get(), ReadConsistency.LINEARIZABLE)
-                                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
-                            op.ok(v.value());
-                            gets.incrementAndGet();
-                        } catch (Exception e) {
-                            op.fail(); // a read has no effect
-                        }
-                    }
-                }
-                return null;
-            }));
-        }
-        eventually("writes flow", Duration.ofSeconds(30), () -> puts.get() > 50);
+        // a and b stay for the whole test
+        RegisterWorkload load = new RegisterWorkload(6, KEYS, Duration.ofSeconds(30),
+                w -> entities.get(w % 2 == 0 ? "a" : "b"));
+        eventually("writes flow", Duration.ofSeconds(30), () -> load.puts() > 50);
 
         long joinStart = System.nanoTime();
         startNode("d", seed);
@@ -240,7 +178,7 @@ class RebalancingClusterTest {
                 () -> settled(four, configs));
         double joinSettle = (System.nanoTime() - joinStart) / 1e9;
         assertTrue(configs.values().stream().anyMatch(v -> v.contains("d")), "d received replicas: " + configs);
-        int putsAfterJoin = puts.get();
+        int putsAfterJoin = load.puts();
 
         long leaveStart = System.nanoTime();
         ActorTestKit c = kits.get("c");
@@ -258,41 +196,16 @@ class RebalancingClusterTest {
         for (Map.Entry<String, Set<String>> e : configs.entrySet()) {
             assertFalse(e.getValue().contains("c"), "departed node c still a voter of " + e.getKey());
         }
-        eventually("more writes after the leave", Duration.ofSeconds(30), () -> puts.get() > putsAfterJoin + 50);
+        eventually("more writes after the leave", Duration.ofSeconds(30), () -> load.puts() > putsAfterJoin + 50);
 
-        running.set(false);
-        for (java.util.concurrent.Future<?> f : loops) {
-            f.get(60, TimeUnit.SECONDS);
-        }
-        pool.shutdown();
+        load.stop(Duration.ofSeconds(60));
 
         // final LINEARIZABLE reads, recorded in the history too
-        Map<String, String> last = new HashMap<>();
-        for (int k = 0; k < KEYS; k++) {
-            String key = "k" + k;
-            HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(99, KvModel.Op.get(key));
-            TestRegister.Value v = entities.get("a").entityRefFor(TestRegister.TYPE, key)
-                    .<TestRegister.Value>ask(new TestRegister.Get(), ReadConsistency.LINEARIZABLE)
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            op.ok(v.value());
-            last.put(key, v.value());
-        }
-
+        Map<String, String> last = load.finalReads(entities.get("a"));
         // (1) every acknowledged put survives: final value, or overwritten by a put that answered it as previous
-        int checked = 0;
-        for (Map.Entry<String, List<String>> e : acked.entrySet()) {
-            if (keysWithUnknown.contains(e.getKey())) {
-                continue; // an attempt of unknown outcome may have overwritten a value without our seeing it
-            }
-            Set<String> overwritten = new TreeSet<>(previous.get(e.getKey()));
-            for (String v : e.getValue()) {
-                assertTrue(v.equals(last.get(e.getKey())) || overwritten.contains(v),
-                        "acknowledged put " + e.getKey() + "=" + v + " was lost");
-                checked++;
-            }
-        }
+        int checked = load.assertAcknowledgedPutsSurvive(last);
         // (2) linearizable
-        List<Operation<KvModel.Op, String>> ops = history.history();
+        List<Operation<KvModel.Op, String>> ops = load.history().history();
         CheckResult verdict = LinearizabilityChecker.assertLinearizable(new KvModel(), ops, Duration.ofSeconds(60));
         assertTrue(verdict.ok(), "the checker must reach a verdict: " + verdict);
         long changes = 0;
@@ -304,9 +217,9 @@ class RebalancingClusterTest {
         System.out.printf("rebalancing: %d puts (%d checked for survival, %d retried), %d linearizable gets; "
                         + "d joined -> settled in %.1f s; c left -> exited in %.1f s, settled in %.1f s; "
                         + "%d membership/leadership changes accepted by a, b, d; load %s%n",
-                puts.get(), checked, retries.get(), gets.get(), joinSettle, leaveExit, leaveSettle, changes, loadAverage());
+                load.puts(), checked, load.retries(), load.gets(), joinSettle, leaveExit, leaveSettle, changes, loadAverage());
         // (3) no request failed for good: every put completed (the loops only end after their put completed)
-        assertTrue(checked > 0 || !keysWithUnknown.isEmpty());
+        assertTrue(checked > 0 || load.anyUnknown());
         assertEquals(KEYS, last.size());
     }
 

@@ -2,38 +2,42 @@ package io.consensusactors.entity;
 
 import io.consensusactors.persistence.CborSerializable;
 
-/** A minimal bank account as a replicated entity, for tests. */
-final class TestAccount extends ReplicatedEntity<TestAccount.Command, TestAccount.Event, TestAccount.State> {
+/** A minimal bank account as a replicated entity, for tests (also the multi-JVM tests, through the test jar). */
+public final class TestAccount extends ReplicatedEntity<TestAccount.Command, TestAccount.Event, TestAccount.State> {
 
-    sealed interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
-    record Deposit(long amount) implements Command {
+    public record Deposit(long amount) implements Command {
     }
 
-    record Withdraw(long amount) implements Command {
+    public record Withdraw(long amount) implements Command {
     }
 
-    record GetBalance() implements Command {
+    public record GetBalance() implements Command {
     }
 
-    sealed interface Event extends CborSerializable {
+    public sealed interface Event extends CborSerializable {
     }
 
-    record Deposited(long amount) implements Event {
+    public record Deposited(long amount) implements Event {
     }
 
-    record Withdrawn(long amount) implements Event {
+    public record Withdrawn(long amount) implements Event {
     }
 
-    record State(long balance) implements CborSerializable {
+    public record State(long balance) implements CborSerializable {
     }
 
-    record Balance(long balance) implements CborSerializable {
+    public record Balance(long balance) implements CborSerializable {
     }
 
-    static final ReplicatedEntityType<Command, Event, State> TYPE =
-            ReplicatedEntityType.of("account", TestAccount::new).withShards(4).withReplicas(3);
+    public static final ReplicatedEntityType<Command, Event, State> TYPE = type("account", 4);
+
+    /** The account under another type name and shard count (3 replicas); every node must register the same. */
+    public static ReplicatedEntityType<Command, Event, State> type(String name, int shards) {
+        return ReplicatedEntityType.of(name, TestAccount::new).withShards(shards).withReplicas(3);
+    }
 
     @Override
     public State emptyState() {

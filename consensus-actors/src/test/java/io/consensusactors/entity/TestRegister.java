@@ -2,32 +2,32 @@ package io.consensusactors.entity;
 
 import io.consensusactors.persistence.CborSerializable;
 
-/** One string register per entity, for linearizability checks ({@code KvModel}: a put answers the previous value). */
-final class TestRegister extends ReplicatedEntity<TestRegister.Command, TestRegister.Event, TestRegister.State> {
+/** One string register per entity (also used by the multi-JVM tests, through the test jar), for linearizability checks ({@code KvModel}: a put answers the previous value). */
+public final class TestRegister extends ReplicatedEntity<TestRegister.Command, TestRegister.Event, TestRegister.State> {
 
-    sealed interface Command extends CborSerializable {
+    public sealed interface Command extends CborSerializable {
     }
 
-    record Put(String value) implements Command {
+    public record Put(String value) implements Command {
     }
 
-    record Get() implements Command {
+    public record Get() implements Command {
     }
 
     /** Reply: the register's value (before the put for {@link Put}, current for {@link Get}); "" when never written. */
-    record Value(String value) implements CborSerializable {
+    public record Value(String value) implements CborSerializable {
     }
 
-    sealed interface Event extends CborSerializable {
+    public sealed interface Event extends CborSerializable {
     }
 
-    record Set(String value) implements Event {
+    public record Set(String value) implements Event {
     }
 
-    record State(String value) implements CborSerializable {
+    public record State(String value) implements CborSerializable {
     }
 
-    static final ReplicatedEntityType<Command, Event, State> TYPE =
+    public static final ReplicatedEntityType<Command, Event, State> TYPE =
             ReplicatedEntityType.of("register", TestRegister::new).withShards(8).withReplicas(3);
 
     @Override

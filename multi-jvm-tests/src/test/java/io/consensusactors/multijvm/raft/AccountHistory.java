@@ -2,6 +2,7 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.EntityRef;
 import io.consensusactors.entity.EntityRejectedException;
+import io.consensusactors.entity.TestAccount;
 import io.consensusactors.raft.core.ReadConsistency;
 import io.consensusactors.testkit.linearizability.HistoryRecorder;
 import io.consensusactors.testkit.linearizability.Operation;
@@ -12,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Recorded {@link LedgerAccount} operations and their sequential specification, for the linearizability checker. */
+/** Recorded {@link TestAccount} operations and their sequential specification, for the linearizability checker. */
 public final class AccountHistory {
 
     private AccountHistory() {
@@ -77,16 +78,16 @@ public final class AccountHistory {
     }
 
     /** Runs one operation and records it: its output if it completed, unknown if it failed for any other reason. */
-    public static void run(EntityRef<LedgerAccount.Command> ref, Op op, HistoryRecorder<Op, Long> history,
+    public static void run(EntityRef<TestAccount.Command> ref, Op op, HistoryRecorder<Op, Long> history,
                             int client, int timeoutSeconds) throws Exception {
         HistoryRecorder.Pending<Op, Long> p = history.invoke(client, op);
         try {
-            LedgerAccount.Balance b = switch (op.kind()) {
-                case "deposit" -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.Deposit(op.amount()))
+            TestAccount.Balance b = switch (op.kind()) {
+                case "deposit" -> ref.<TestAccount.Balance>ask(new TestAccount.Deposit(op.amount()))
                         .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
-                case "withdraw" -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.Withdraw(op.amount()))
+                case "withdraw" -> ref.<TestAccount.Balance>ask(new TestAccount.Withdraw(op.amount()))
                         .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
-                default -> ref.<LedgerAccount.Balance>ask(new LedgerAccount.GetBalance(), op.consistency())
+                default -> ref.<TestAccount.Balance>ask(new TestAccount.GetBalance(), op.consistency())
                         .toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
             };
             p.ok(b.balance());

@@ -2,6 +2,7 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.entity.EntityRef;
+import io.consensusactors.entity.TestAccount;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.multijvm.PrintLogsOnFailure;
 import io.consensusactors.raft.core.ReadConsistency;
@@ -66,7 +67,7 @@ class EntityFullRestartTest implements PrintLogsOnFailure.HasCluster {
             }
             ActorSystem<Void> system = RaftLeaderKillTest.clientSystem(c.node(1));
             try {
-                List<EntityRef<LedgerAccount.Command>> refs = refs(system, prefix);
+                List<EntityRef<TestAccount.Command>> refs = refs(system, prefix);
                 c.recordTiming("3 entity JVMs started to every shard readable", awaitReadable(refs, prefix, history));
                 AtomicBoolean stop = new AtomicBoolean();
                 List<CompletableFuture<Void>> workers = new ArrayList<>();
@@ -107,7 +108,7 @@ class EntityFullRestartTest implements PrintLogsOnFailure.HasCluster {
             }
             ActorSystem<Void> system2 = RaftLeaderKillTest.clientSystem(c.node(1));
             try {
-                List<EntityRef<LedgerAccount.Command>> refs = refs(system2, prefix);
+                List<EntityRef<TestAccount.Command>> refs = refs(system2, prefix);
                 Duration recovered = awaitReadable(refs, prefix, history);
                 c.recordTiming("full restart of 3 JVMs to every account readable", recovered);
                 System.out.printf("[multi-jvm] %s: %d operations acknowledged before the crash, %d recorded%n",
@@ -124,18 +125,18 @@ class EntityFullRestartTest implements PrintLogsOnFailure.HasCluster {
         }
     }
 
-    private static List<EntityRef<LedgerAccount.Command>> refs(ActorSystem<Void> system, String prefix) {
+    private static List<EntityRef<TestAccount.Command>> refs(ActorSystem<Void> system, String prefix) {
         ConsensusEntities entities = ConsensusEntities.start(system, "client",
-                List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(LedgerAccount.TYPE));
-        List<EntityRef<LedgerAccount.Command>> refs = new ArrayList<>();
+                List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(RaftKvNode.LEDGER));
+        List<EntityRef<TestAccount.Command>> refs = new ArrayList<>();
         for (int i = 0; i < ACCOUNTS; i++) {
-            refs.add(entities.entityRefFor(LedgerAccount.TYPE, prefix + i));
+            refs.add(entities.entityRefFor(RaftKvNode.LEDGER, prefix + i));
         }
         return refs;
     }
 
     /** Waits until one linearizable read of every account succeeds; the reads join the checked history. */
-    private static Duration awaitReadable(List<EntityRef<LedgerAccount.Command>> refs, String prefix,
+    private static Duration awaitReadable(List<EntityRef<TestAccount.Command>> refs, String prefix,
                                           HistoryRecorder<AccountHistory.Op, Long> history) {
         return NodeCluster.timeUntil("every account answers a linearizable read", Duration.ofSeconds(120), () -> {
             try {

@@ -2,6 +2,7 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.entity.EntityRef;
+import io.consensusactors.entity.TestAccount;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.multijvm.PrintLogsOnFailure;
 import io.consensusactors.raft.core.ReadConsistency;
@@ -50,19 +51,19 @@ class EntityLeaderKillTest implements PrintLogsOnFailure.HasCluster {
             ActorSystem<Void> system = RaftLeaderKillTest.clientSystem(c.node(1));
             try {
                 ConsensusEntities entities = ConsensusEntities.start(system, "client",
-                        List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(LedgerAccount.TYPE));
+                        List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(RaftKvNode.LEDGER));
                 int accounts = 18;
-                List<EntityRef<LedgerAccount.Command>> refs = new ArrayList<>();
+                List<EntityRef<TestAccount.Command>> refs = new ArrayList<>();
                 for (int i = 0; i < accounts; i++) {
-                    refs.add(entities.entityRefFor(LedgerAccount.TYPE, "acct-" + i));
+                    refs.add(entities.entityRefFor(RaftKvNode.LEDGER, "acct-" + i));
                 }
                 Duration formed = NodeCluster.timeUntil("every account is opened with 100", Duration.ofSeconds(120), () -> {
                     try {
-                        for (EntityRef<LedgerAccount.Command> r : refs) {
-                            LedgerAccount.Balance b = r.<LedgerAccount.Balance>ask(new LedgerAccount.GetBalance(),
+                        for (EntityRef<TestAccount.Command> r : refs) {
+                            TestAccount.Balance b = r.<TestAccount.Balance>ask(new TestAccount.GetBalance(),
                                     ReadConsistency.LINEARIZABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
                             if (b.balance() == 0) {
-                                r.ask(new LedgerAccount.Deposit(100)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                                r.ask(new TestAccount.Deposit(100)).toCompletableFuture().get(10, TimeUnit.SECONDS);
                             }
                         }
                         return true;
@@ -83,7 +84,7 @@ class EntityLeaderKillTest implements PrintLogsOnFailure.HasCluster {
                             int to = (from + 1 + ThreadLocalRandom.current().nextInt(accounts - 1)) % accounts;
                             long amount = 1 + ThreadLocalRandom.current().nextInt(20);
                             try {
-                                refs.get(from).ask(new LedgerAccount.Withdraw(amount)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                                refs.get(from).ask(new TestAccount.Withdraw(amount)).toCompletableFuture().get(60, TimeUnit.SECONDS);
                             } catch (Exception e) {
                                 if (!(e.getCause() instanceof io.consensusactors.entity.EntityRejectedException)) {
                                     inDoubt.addAndGet(amount); // the withdrawal may or may not have happened
@@ -94,7 +95,7 @@ class EntityLeaderKillTest implements PrintLogsOnFailure.HasCluster {
                             boolean deposited = false;
                             for (int attempt = 0; attempt < 5 && !deposited; attempt++) {
                                 try {
-                                    refs.get(to).ask(new LedgerAccount.Deposit(amount)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                                    refs.get(to).ask(new TestAccount.Deposit(amount)).toCompletableFuture().get(60, TimeUnit.SECONDS);
                                     deposited = true;
                                 } catch (Exception e) {
                                     // unknown: retrying could double-deposit across sessions; count it as in doubt
@@ -108,8 +109,8 @@ class EntityLeaderKillTest implements PrintLogsOnFailure.HasCluster {
                 }
                 Thread.sleep(5000);
                 Map<String, Integer> leaders = new TreeMap<>();
-                for (int s = 0; s < LedgerAccount.TYPE.shards(); s++) {
-                    String l = entities.raftClient().cachedLeader(LedgerAccount.TYPE.groupId(s)).toCompletableFuture().get();
+                for (int s = 0; s < RaftKvNode.LEDGER.shards(); s++) {
+                    String l = entities.raftClient().cachedLeader(RaftKvNode.LEDGER.groupId(s)).toCompletableFuture().get();
                     if (l != null) {
                         leaders.merge(l, 1, Integer::sum);
                     }
@@ -126,8 +127,8 @@ class EntityLeaderKillTest implements PrintLogsOnFailure.HasCluster {
                 stop.set(true);
                 CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(180, TimeUnit.SECONDS);
                 long total = 0;
-                for (EntityRef<LedgerAccount.Command> r : refs) {
-                    total += r.<LedgerAccount.Balance>ask(new LedgerAccount.GetBalance(), ReadConsistency.LINEARIZABLE)
+                for (EntityRef<TestAccount.Command> r : refs) {
+                    total += r.<TestAccount.Balance>ask(new TestAccount.GetBalance(), ReadConsistency.LINEARIZABLE)
                             .toCompletableFuture().get(30, TimeUnit.SECONDS).balance();
                 }
                 System.out.printf("[multi-jvm] %d transfers, %d in doubt, total %d%n", transfers.get(), inDoubt.get(), total);

@@ -2,6 +2,7 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.entity.EntityRef;
+import io.consensusactors.entity.TestAccount;
 import io.consensusactors.multijvm.Iptables;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.multijvm.PrintLogsOnFailure;
@@ -76,10 +77,10 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
             ActorSystem<Void> system = RaftLeaderKillTest.clientSystem(c.node(1), c.clientHost(), NO_DOWNING);
             try {
                 ConsensusEntities entities = ConsensusEntities.start(system, "client",
-                        List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(LedgerAccount.TYPE));
-                List<EntityRef<LedgerAccount.Command>> refs = new ArrayList<>();
+                        List.copyOf(new java.util.TreeSet<>(RaftKvNode.VOTERS)), List.of(RaftKvNode.LEDGER));
+                List<EntityRef<TestAccount.Command>> refs = new ArrayList<>();
                 for (int i = 0; i < ACCOUNTS; i++) {
-                    refs.add(entities.entityRefFor(LedgerAccount.TYPE, "p-acct-" + i));
+                    refs.add(entities.entityRefFor(RaftKvNode.LEDGER, "p-acct-" + i));
                 }
                 HistoryRecorder<AccountHistory.Op, Long> history = new HistoryRecorder<>();
                 Duration formed = NodeCluster.timeUntil("every shard answers a linearizable read",
@@ -123,8 +124,8 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                 }
                 Thread.sleep(5000);
                 Map<String, Integer> leaders = new TreeMap<>();
-                for (int s = 0; s < LedgerAccount.TYPE.shards(); s++) {
-                    String l = entities.raftClient().cachedLeader(LedgerAccount.TYPE.groupId(s)).toCompletableFuture().get();
+                for (int s = 0; s < RaftKvNode.LEDGER.shards(); s++) {
+                    String l = entities.raftClient().cachedLeader(RaftKvNode.LEDGER.groupId(s)).toCompletableFuture().get();
                     if (l != null) {
                         leaders.merge(l, 1, Integer::sum);
                     }
@@ -148,7 +149,7 @@ class EntityPartitionTest implements PrintLogsOnFailure.HasCluster {
                 // the majority side serves every account after the partition (liveness), and the final reads join
                 // the history that is checked
                 for (int i = 0; i < ACCOUNTS; i++) {
-                    EntityRef<LedgerAccount.Command> ref = refs.get(i);
+                    EntityRef<TestAccount.Command> ref = refs.get(i);
                     AccountHistory.Op read = new AccountHistory.Op("p-acct-" + i, "get", 0, ReadConsistency.LINEARIZABLE);
                     NodeCluster.await("account " + read.account() + " is served after the partition", Duration.ofSeconds(60), () -> {
                         try {

@@ -2,6 +2,8 @@ package io.consensusactors.multijvm.raft;
 
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.entity.EntityRef;
+import io.consensusactors.entity.RegisterWorkload;
+import io.consensusactors.entity.TestRegister;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.multijvm.PrintLogsOnFailure;
 import io.consensusactors.raft.actor.RaftHost;
@@ -10,7 +12,6 @@ import io.consensusactors.raft.core.ReadConsistency;
 import io.consensusactors.raft.core.Role;
 import io.consensusactors.sharding.ring.HashRing;
 import io.consensusactors.testkit.linearizability.CheckResult;
-import io.consensusactors.testkit.linearizability.HistoryRecorder;
 import io.consensusactors.testkit.linearizability.KvModel;
 import io.consensusactors.testkit.linearizability.LinearizabilityChecker;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -28,10 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -97,14 +95,14 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
         try {
             Map<String, ActorRef<RaftHost.Command>> hosts = hosts(system);
             HashRing ring = HashRing.ofIds(128, members);
-            for (int s = 0; s < LedgerRegister.TYPE.shards(); s++) {
-                String g = LedgerRegister.TYPE.groupId(s);
+            for (int s = 0; s < TestRegister.TYPE.shards(); s++) {
+                String g = TestRegister.TYPE.groupId(s);
                 RaftMember.Status st = leaderStatus(system, hosts, members, g);
                 if (st == null || st.joint() || !st.learners().isEmpty()) {
                     return false;
                 }
                 seen.put(g, st.voters());
-                if (!st.voters().equals(new TreeSet<>(ring.owners(g, LedgerRegister.TYPE.replicas())))) {
+                if (!st.voters().equals(new TreeSet<>(ring.owners(g, TestRegister.TYPE.replicas())))) {
                     return false;
                 }
             }
@@ -125,11 +123,11 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
             try {
                 // not in the initial nodes and replica-host = auto here: this JVM is a client only
                 ConsensusEntities entities = ConsensusEntities.start(system, "client",
-                        List.copyOf(new TreeSet<>(RaftKvNode.VOTERS)), List.of(LedgerRegister.TYPE));
+                        List.copyOf(new TreeSet<>(RaftKvNode.VOTERS)), List.of(TestRegister.TYPE));
                 Duration formed = NodeCluster.timeUntil("every register answers", Duration.ofSeconds(120), () -> {
                     try {
                         for (int k = 0; k < KEYS; k++) {
-                            entities.entityRefFor(LedgerRegister.TYPE, "k" + k).ask(new LedgerRegister.Get(),
+                            entities.entityRefFor(TestRegister.TYPE, "k" + k).ask(new TestRegister.Get(),
                                     ReadConsistency.LINEARIZABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
                         }
                         return true;
@@ -139,60 +137,8 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
                 });
                 c.recordTiming("3 entity JVMs started to every register answering", formed);
 
-                HistoryRecorder<KvModel.Op, String> history = HistoryRecorder.withClock(System::nanoTime);
-                Map<String, List<String>> acked = new HashMap<>();
-                Map<String, Set<String>> overwritten = new HashMap<>();
-                Set<String> keysWithUnknown = new TreeSet<>();
-                AtomicInteger puts = new AtomicInteger();
-                AtomicInteger gets = new AtomicInteger();
-                AtomicInteger retries = new AtomicInteger();
-                AtomicBoolean stop = new AtomicBoolean();
-                List<CompletableFuture<Void>> workers = new ArrayList<>();
-                for (int w = 0; w < 6; w++) {
-                    int client = w;
-                    workers.add(CompletableFuture.runAsync(() -> {
-                        int n = 0;
-                        while (!stop.get()) {
-                            String key = "k" + ThreadLocalRandom.current().nextInt(KEYS);
-                            EntityRef<LedgerRegister.Command> ref = entities.entityRefFor(LedgerRegister.TYPE, key);
-                            if (ThreadLocalRandom.current().nextInt(10) < 6) {
-                                String value = "w" + client + "-" + n++;
-                                boolean done = false;
-                                while (!done) { // retried until it completes: no put may fail for good
-                                    HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(client, KvModel.Op.put(key, value));
-                                    try {
-                                        LedgerRegister.Value prev = ref.<LedgerRegister.Value>ask(new LedgerRegister.Put(value))
-                                                .toCompletableFuture().get(60, TimeUnit.SECONDS);
-                                        op.ok(prev.value());
-                                        synchronized (acked) {
-                                            acked.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
-                                            overwritten.computeIfAbsent(key, k -> new TreeSet<>()).add(prev.value());
-                                        }
-                                        puts.incrementAndGet();
-                                        done = true;
-                                    } catch (Exception e) {
-                                        op.unknown();
-                                        synchronized (acked) {
-                                            keysWithUnknown.add(key);
-                                        }
-                                        retries.incrementAndGet();
-                                    }
-                                }
-                            } else {
-                                HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(client, KvModel.Op.get(key));
-                                try {
-                                    LedgerRegister.Value v = ref.<LedgerRegister.Value>ask(new LedgerRegister.Get(),
-                                            ReadConsistency.LINEARIZABLE).toCompletableFuture().get(60, TimeUnit.SECONDS);
-                                    op.ok(v.value());
-                                    gets.incrementAndGet();
-                                } catch (Exception e) {
-                                    op.fail(); // a read has no effect
-                                }
-                            }
-                        }
-                    }));
-                }
-                NodeCluster.await("writes flow", Duration.ofSeconds(60), () -> puts.get() > 50);
+                RegisterWorkload load = new RegisterWorkload(6, KEYS, Duration.ofSeconds(60), w -> entities);
+                NodeCluster.await("writes flow", Duration.ofSeconds(60), () -> load.puts() > 50);
 
                 Map<String, Set<String>> configs = new HashMap<>();
                 c.start(c.node(4));
@@ -200,7 +146,7 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
                         Duration.ofSeconds(180), () -> settled(system, Set.of("node1", "node2", "node3", "node4"), configs));
                 c.recordTiming("node4 started to every group on its ring owners", joined);
                 assertTrue(configs.values().stream().anyMatch(v -> v.contains("node4")), "node4 got replicas: " + configs);
-                int putsAfterJoin = puts.get();
+                int putsAfterJoin = load.puts();
 
                 NodeCluster.Node node3 = c.node(3);
                 long t0 = System.nanoTime();
@@ -222,37 +168,18 @@ class EntityRebalanceTest implements PrintLogsOnFailure.HasCluster {
                 for (Map.Entry<String, Set<String>> e : configs.entrySet()) {
                     assertFalse(e.getValue().contains("node3"), "node3 still a voter of " + e.getKey());
                 }
-                NodeCluster.await("more writes after node3 left", Duration.ofSeconds(60), () -> puts.get() > putsAfterJoin + 50);
+                NodeCluster.await("more writes after node3 left", Duration.ofSeconds(60), () -> load.puts() > putsAfterJoin + 50);
 
-                stop.set(true);
-                CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(240, TimeUnit.SECONDS);
-                Map<String, String> last = new HashMap<>();
-                for (int k = 0; k < KEYS; k++) {
-                    String key = "k" + k;
-                    HistoryRecorder.Pending<KvModel.Op, String> op = history.invoke(99, KvModel.Op.get(key));
-                    LedgerRegister.Value v = entities.entityRefFor(LedgerRegister.TYPE, key).<LedgerRegister.Value>ask(
-                            new LedgerRegister.Get(), ReadConsistency.LINEARIZABLE).toCompletableFuture().get(30, TimeUnit.SECONDS);
-                    op.ok(v.value());
-                    last.put(key, v.value());
-                }
-                int checked = 0;
-                for (Map.Entry<String, List<String>> e : acked.entrySet()) {
-                    if (keysWithUnknown.contains(e.getKey())) {
-                        continue; // an attempt of unknown outcome may have overwritten a value unseen
-                    }
-                    for (String v : e.getValue()) {
-                        assertTrue(v.equals(last.get(e.getKey())) || overwritten.get(e.getKey()).contains(v),
-                                "acknowledged put " + e.getKey() + "=" + v + " was lost");
-                        checked++;
-                    }
-                }
-                CheckResult verdict = LinearizabilityChecker.assertLinearizable(new KvModel(), history.history(),
+                load.stop(Duration.ofSeconds(240));
+                Map<String, String> last = load.finalReads(entities);
+                int checked = load.assertAcknowledgedPutsSurvive(last);
+                CheckResult verdict = LinearizabilityChecker.assertLinearizable(new KvModel(), load.history().history(),
                         Duration.ofSeconds(120));
                 System.out.printf("[multi-jvm] %d puts (%d checked for survival, %d attempts retried), %d linearizable "
-                        + "gets, verdict %s, load %s%n", puts.get(), checked, retries.get(), gets.get(), verdict.verdict(),
+                        + "gets, verdict %s, load %s%n", load.puts(), checked, load.retries(), load.gets(), verdict.verdict(),
                         java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim());
                 assertTrue(verdict.ok(), "the checker must reach a verdict: " + verdict);
-                assertTrue(puts.get() > 100, "puts were made");
+                assertTrue(load.puts() > 100, "puts were made");
             } finally {
                 system.terminate();
                 system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -3,6 +3,9 @@ package io.consensusactors.multijvm.raft;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.consensusactors.entity.ConsensusEntities;
+import io.consensusactors.entity.ReplicatedEntityType;
+import io.consensusactors.entity.TestAccount;
+import io.consensusactors.entity.TestRegister;
 import io.consensusactors.multijvm.NodeCluster;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
@@ -20,8 +23,8 @@ import java.util.Set;
 /**
  * A node JVM for Raft tests: a cluster member hosting one member of the Raft group "kv" (a key/value state machine),
  * event-sourced to its own H2 file under the data directory. Args: name host port seedHost:seedPort dataDir conf mode,
- * mode one of {@code kv} (the group "kv"), {@code entities} ({@link LedgerAccount}s on the initial nodes) or
- * {@code rebalance} ({@link LedgerRegister}s; every node hosts replicas, also one outside the initial nodes, and
+ * mode one of {@code kv} (the group "kv"), {@code entities} ({@link TestAccount}s on the initial nodes) or
+ * {@code rebalance} ({@link TestRegister}s; every node hosts replicas, also one outside the initial nodes, and
  * groups move when nodes join or leave; SIGTERM leaves the cluster gracefully after handing the replicas over).
  */
 public final class RaftKvNode {
@@ -29,6 +32,9 @@ public final class RaftKvNode {
     public static final String SYSTEM = "raftkv";
     public static final String GROUP = "kv";
     public static final Set<String> VOTERS = Set.of("node1", "node2", "node3");
+    /** The accounts of the "entities" mode: {@link TestAccount} as type "ledger" in 6 shards. */
+    public static final ReplicatedEntityType<TestAccount.Command, TestAccount.Event, TestAccount.State> LEDGER =
+            TestAccount.type("ledger", 6);
 
     public static void main(String[] args) {
         String name = args[0];
@@ -62,7 +68,7 @@ public final class RaftKvNode {
         }), SYSTEM, config);
         if (entities) {
             ConsensusEntities.start(system, name, List.copyOf(new java.util.TreeSet<>(VOTERS)),
-                    List.of(mode.equals("rebalance") ? LedgerRegister.TYPE : LedgerAccount.TYPE));
+                    List.of(mode.equals("rebalance") ? TestRegister.TYPE : LEDGER));
         }
         System.out.println("RAFT NODE READY " + name);
     }
@@ -83,7 +89,7 @@ public final class RaftKvNode {
     /** How {@link NodeCluster} starts this node with the "kv" group. */
     public static final NodeCluster.Launcher LAUNCHER = launcher("kv");
 
-    /** ... and with consensus entities ({@link LedgerAccount}) instead. */
+    /** ... and with consensus entities ({@link TestAccount}) instead. */
     public static final NodeCluster.Launcher ENTITIES = launcher("entities");
 
     /** {@link #ENTITIES} with another node configuration file (a test resource that includes multi-jvm-node.conf). */
@@ -103,7 +109,7 @@ public final class RaftKvNode {
         };
     }
 
-    /** ... and with rebalanced {@link LedgerRegister} entities. */
+    /** ... and with rebalanced {@link TestRegister} entities. */
     public static final NodeCluster.Launcher REBALANCE = launcher("rebalance");
 
     private static NodeCluster.Launcher launcher(String mode) {
