@@ -52,6 +52,17 @@ final class DurableLog {
         }
     }
 
+    /** A copy for another actor (the batches and snapshot are immutable values: only the list is copied). */
+    DurableLog copy() {
+        DurableLog d = new DurableLog();
+        d.term = term;
+        d.votedFor = votedFor;
+        d.commit = commit;
+        d.snapshot = snapshot;
+        d.batches.addAll(batches);
+        return d;
+    }
+
     HardState hardState() {
         return new HardState(term, votedFor, commit);
     }

@@ -113,6 +113,8 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private enum Flush implements Command { INSTANCE }
 
+    private enum RestartNodeLog implements Command { INSTANCE }
+
     private record PeersChanged(Receptionist.Listing listing) implements Command {
     }
 
@@ -132,6 +134,14 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private final Map<String, Batch> outbound = new HashMap<>();
     private boolean flushScheduled;
     private final int maxBatchBytes;
+    /** The node's durable log (every local member writes through it); null while it restarts after a failure. */
+    private ActorRef<RaftNodeLog.Command> nodeLog;
+    private int nodeLogGeneration;
+    private int nodeLogFailures;
+    /** Voters a group was started with (to start it again after a node-log failure, if nothing was durable yet). */
+    private final Map<String, Set<String>> startedWith = new HashMap<>();
+    /** Members to start once the node log is back (after a failure). */
+    private final Map<String, Set<String>> toRestart = new HashMap<>();
 
     private static final class Batch {
         final List<String> groups = new ArrayList<>();
@@ -161,6 +171,14 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         ActorRef<Receptionist.Listing> adapter = context.messageAdapter(Receptionist.Listing.class, PeersChanged::new);
         context.getSystem().receptionist().tell(Receptionist.subscribe(SERVICE_KEY, adapter));
         timers.startTimerAtFixedRate(Tick.INSTANCE, settings.tickInterval());
+        this.nodeLog = spawnNodeLog();
+    }
+
+    private ActorRef<RaftNodeLog.Command> spawnNodeLog() {
+        ActorRef<RaftNodeLog.Command> log = getContext().spawn(
+                RaftNodeLog.create(nodeId, settings.journalSnapshotEvery()), "log-" + (++nodeLogGeneration));
+        getContext().watch(log);
+        return log;
     }
 
     @Override
@@ -196,6 +214,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 .onMessage(Tick.class, t -> onTick())
                 .onMessage(Flush.class, f -> onFlush())
                 .onMessage(PeersChanged.class, this::onPeersChanged)
+                .onMessage(RestartNodeLog.class, r -> onRestartNodeLog())
                 .onSignal(Terminated.class, this::onMemberTerminated)
                 .build();
     }
@@ -207,12 +226,22 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private ActorRef<RaftMember.Command> member(String groupId, Set<String> voters) {
         ActorRef<RaftMember.Command> m = members.get(groupId);
-        if (m != null || stopping.containsKey(groupId)) {
+        if (m != null) {
             return m;
+        }
+        if (!voters.isEmpty()) {
+            startedWith.put(groupId, voters);
+        }
+        if (nodeLog == null) {
+            toRestart.putIfAbsent(groupId, startedWith.getOrDefault(groupId, voters)); // the node log restarts: the member starts after it
+            return null;
+        }
+        if (stopping.containsKey(groupId)) {
+            return null;
         }
         Supplier<StateMachine> factory = () -> machines.apply(groupId);
         Behavior<RaftMember.Command> behavior = Behaviors.supervise(
-                        RaftMember.create(groupId, nodeId, voters, factory, settings, getContext().getSelf()))
+                        RaftMember.create(groupId, nodeId, voters, factory, settings, getContext().getSelf(), nodeLog))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
         m = getContext().spawn(behavior, "group-" + java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8));
         getContext().watch(m);
@@ -408,8 +437,53 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     }
 
     private Behavior<Command> onMemberTerminated(Terminated t) {
+        if (t.getRef().equals(nodeLog)) {
+            return onNodeLogStopped();
+        }
         members.values().removeIf(ref -> ref.equals(t.getRef()));
-        stopping.values().removeIf(ref -> ref.equals(t.getRef()));
+        List<String> freed = new ArrayList<>();
+        stopping.entrySet().removeIf(e -> e.getValue().equals(t.getRef()) && freed.add(e.getKey()));
+        if (nodeLog != null) {
+            for (String g : freed) {
+                Set<String> voters = toRestart.remove(g);
+                if (voters != null) {
+                    member(g, voters);
+                }
+            }
+        }
+        return this;
+    }
+
+    /**
+     * The node log failed (a journal write or its recovery; logged by it): whatever was in that write was never
+     * acknowledged, but the members already moved on in memory. Stop them all, and after a backoff start a new node
+     * log (it recovers from the journal) and the same members from what is durable — as a process restart would.
+     */
+    private Behavior<Command> onNodeLogStopped() {
+        nodeLogFailures++;
+        Duration backoff = Duration.ofMillis(Math.min(5_000L, 200L << Math.min(5, nodeLogFailures - 1)));
+        getContext().getLog().error("raft host {}: the node log stopped (failure {}); stopping {} members, restarting "
+                + "the log in {} ms", nodeId, nodeLogFailures, members.size(), backoff.toMillis());
+        nodeLog = null;
+        for (Map.Entry<String, ActorRef<RaftMember.Command>> e : members.entrySet()) {
+            toRestart.put(e.getKey(), startedWith.getOrDefault(e.getKey(), Set.of()));
+            stopping.put(e.getKey(), e.getValue());
+            getContext().stop(e.getValue());
+        }
+        members.clear();
+        due.clear();
+        wheel.clear();
+        timers.startSingleTimer(RestartNodeLog.INSTANCE, backoff);
+        return this;
+    }
+
+    private Behavior<Command> onRestartNodeLog() {
+        nodeLog = spawnNodeLog();
+        for (String g : List.copyOf(toRestart.keySet())) {
+            if (!stopping.containsKey(g)) {
+                member(g, toRestart.remove(g)); // the others start when their old member has stopped
+            }
+        }
         return this;
     }
 }

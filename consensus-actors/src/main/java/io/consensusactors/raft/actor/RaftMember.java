@@ -17,20 +17,12 @@ import io.consensusactors.statemachine.SpeculativeStateMachine;
 import io.consensusactors.statemachine.StateMachine;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotAdapter;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
-import org.apache.pekko.persistence.typed.javadsl.Effect;
-import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -41,15 +33,17 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * One member of one Raft group: a thin shell around {@link RaftNode}. It event-sources the member's hard state and
- * log through Pekko Persistence (one journal write per {@link Ready}: group commit), sends what the core asks through
- * the node's {@link RaftHost} (messages that must wait for the write only after it), applies committed entries to an
- * exactly-once {@link SessionStateMachine}, and answers clients once their entry is applied or their read confirmed.
+ * One member of one Raft group: a thin shell around {@link RaftNode}. It makes the member's hard state and log
+ * durable through the node's {@link RaftNodeLog} (one write per {@link Ready}, shared with every other group of the
+ * node that writes at the same time: group commit), sends what the core asks through the node's {@link RaftHost}
+ * (messages that must wait for the write only after it), applies committed entries to an exactly-once
+ * {@link SessionStateMachine}, and answers clients once their entry is applied or their read confirmed.
  *
- * <p>While a write is in flight Pekko stashes new commands; they are fed to the core together once it completes and
- * leave in the next single write — batching arises from the load, with no timer.
+ * <p>It starts by asking the node log for its durable state ({@link Recovered}), and while a write is in flight it
+ * stashes new commands; they are fed to the core together once the write is durable and leave in the next single
+ * write — batching arises from the load, with no timer.
  */
-public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, RaftEvent, DurableLog> {
+public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
 
     public sealed interface Command {
     }
@@ -70,6 +64,14 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     public enum Wake implements Command { INSTANCE }
 
     private enum Flush implements Command { INSTANCE }
+
+    /** From the node log: this member's durable state, to start from. */
+    record Recovered(DurableLog log) implements Command {
+    }
+
+    /** From the node log: write {@code token} is durable. */
+    record Persisted(long token) implements Command {
+    }
 
     private enum CompactNow implements Command { INSTANCE }
 
@@ -110,6 +112,8 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     }
 
     private final ActorContext<Command> context;
+    private final StashBuffer<Command> stash;
+    private final ActorRef<RaftNodeLog.Command> nodeLog;
     private final String groupId;
     private final String memberId;
     private final Configuration initial;
@@ -137,10 +141,15 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     private final Map<Long, Long> sessionIndex = new HashMap<>();
     private final List<Propose> parked = new ArrayList<>();
     private SpeculativeStateMachine speculative;
-
-    public static PersistenceId persistenceId(String groupId, String memberId) {
-        return PersistenceId.of("raft", groupId + "@" + memberId, "|");
-    }
+    /**
+     * Commands kept while recovering or writing. Like Pekko Persistence's stash (4,096 by default) it is bounded; a
+     * Raft message dropped beyond it is resent by Raft, a client request retried by the client.
+     */
+    static final int STASH_CAPACITY = 65_536;
+    /** The write in flight (0: none) and what to do once it is durable. */
+    private long writing;
+    private long nextToken = 1;
+    private Runnable afterWrite;
 
     /**
      * @param initialVoters voters of a new group (ignored once the journal holds a configuration); empty for a member
@@ -148,60 +157,48 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
      */
     public static Behavior<Command> create(String groupId, String memberId, Set<String> initialVoters,
                                            Supplier<StateMachine> machineFactory, RaftSettings settings,
-                                           ActorRef<RaftHost.Command> host) {
-        return Behaviors.setup(ctx -> new RaftMember(ctx, groupId, memberId, initialVoters, machineFactory, settings, host));
+                                           ActorRef<RaftHost.Command> host, ActorRef<RaftNodeLog.Command> nodeLog) {
+        return Behaviors.withStash(STASH_CAPACITY, stash -> Behaviors.setup(ctx -> new RaftMember(ctx,
+                stash, groupId, memberId, initialVoters, machineFactory, settings, host, nodeLog)));
     }
 
-    private RaftMember(ActorContext<Command> context, String groupId, String memberId, Set<String> initialVoters,
-                       Supplier<StateMachine> machineFactory, RaftSettings settings, ActorRef<RaftHost.Command> host) {
-        super(persistenceId(groupId, memberId), SupervisorStrategy.restartWithBackoff(
-                Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    private RaftMember(ActorContext<Command> context, StashBuffer<Command> stash, String groupId, String memberId,
+                       Set<String> initialVoters, Supplier<StateMachine> machineFactory, RaftSettings settings,
+                       ActorRef<RaftHost.Command> host, ActorRef<RaftNodeLog.Command> nodeLog) {
+        super(context);
         this.context = context;
+        this.stash = stash;
+        this.nodeLog = nodeLog;
         this.groupId = groupId;
         this.memberId = memberId;
         this.initial = Configuration.of(initialVoters);
         this.settings = settings;
         this.host = host;
         this.machineFactory = machineFactory;
+        nodeLog.tell(new RaftNodeLog.Recover(groupId, context.getSelf()));
     }
 
-    // ------------------------------------------------------------------ persistence plumbing
+    // ------------------------------------------------------------------ recovery and writes through the node log
 
-    @Override
-    public DurableLog emptyState() {
-        return new DurableLog();
+    private void write(RaftNodeLog.GroupWrite w, Runnable then) {
+        writing = nextToken++;
+        afterWrite = then;
+        nodeLog.tell(new RaftNodeLog.Append(w, writing, context.getSelf()));
     }
 
-    @Override
-    public EventHandler<DurableLog, RaftEvent> eventHandler() {
-        return (state, event) -> state.apply(event);
-    }
-
-    @Override
-    public RetentionCriteria retentionCriteria() {
-        return RetentionCriteria.snapshotEvery(settings.journalSnapshotEvery(), 2).withDeleteEventsOnSnapshot();
-    }
-
-    @Override
-    public SnapshotAdapter<DurableLog> snapshotAdapter() {
-        return new SnapshotAdapter<>() {
-            @Override
-            public Object toJournal(DurableLog state) {
-                return state.toStored();
-            }
-
-            @Override
-            public DurableLog fromJournal(Object from) {
-                return DurableLog.fromStored((DurableLog.Stored) from);
-            }
-        };
-    }
-
-    @Override
-    public SignalHandler<DurableLog> signalHandler() {
-        return newSignalHandlerBuilder()
-                .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-                .build();
+    private Behavior<Command> onPersisted(Persisted p) {
+        if (core == null) {
+            return this; // a write of this member's previous incarnation (before a restart): Recovered includes it
+        }
+        if (p.token() != writing) {
+            throw new IllegalStateException("raft " + groupId + "/" + memberId + ": write " + p.token()
+                    + " acknowledged while waiting for " + writing);
+        }
+        writing = 0;
+        Runnable then = afterWrite;
+        afterWrite = null;
+        then.run();
+        return stash.unstashAll(this); // commands that arrived meanwhile, then the mailbox
     }
 
     private void onRecovered(DurableLog state) {
@@ -219,25 +216,47 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         scheduleFlush();
     }
 
+    /** Whether commands must wait: before the durable state is known, and while a write is in flight. */
+    private boolean mustStash() {
+        return core == null || writing != 0;
+    }
+
     // ------------------------------------------------------------------ commands
 
     @Override
-    public CommandHandler<Command, RaftEvent, DurableLog> commandHandler() {
-        return newCommandHandlerBuilder().forAnyState()
-                .onCommand(Deliver.class, (s, c) -> input(() -> {
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Recovered.class, r -> {
+                    onRecovered(r.log());
+                    return stash.unstashAll(this);
+                })
+                .onMessage(Persisted.class, this::onPersisted)
+                .onMessage(Command.class, c -> mustStash(), this::stashIt)
+                .onMessage(Deliver.class, c -> input(() -> {
                     advanceTo(c.now());
                     core.step(c.message());
                 }))
-                .onCommand(Tick.class, this::onTick)
-                .onCommand(Wake.class, (s, c) -> input(core::wake))
-                .onCommand(Propose.class, this::onPropose)
-                .onCommand(Read.class, this::onRead)
-                .onCommand(TransferLeadership.class, this::onTransfer)
-                .onCommand(ChangeMembership.class, this::onChangeMembership)
-                .onCommand(GetStatus.class, this::onGetStatus)
-                .onCommand(Flush.class, (s, c) -> onFlush())
-                .onCommand(CompactNow.class, (s, c) -> onCompact())
+                .onMessage(Tick.class, this::onTick)
+                .onMessage(Wake.class, c -> input(core::wake))
+                .onMessage(Propose.class, this::onPropose)
+                .onMessage(Read.class, this::onRead)
+                .onMessage(TransferLeadership.class, this::onTransfer)
+                .onMessage(ChangeMembership.class, this::onChangeMembership)
+                .onMessage(GetStatus.class, this::onGetStatus)
+                .onMessage(Flush.class, c -> onFlush())
+                .onMessage(CompactNow.class, c -> onCompact())
                 .build();
+    }
+
+    private Behavior<Command> stashIt(Command c) {
+        if (stash.isFull()) {
+            // like Pekko Persistence's stash overflow: the message is lost (Raft resends, clients retry)
+            context.getLog().warn("raft {}/{}: stash full ({} messages) while {}; dropped {}", groupId, memberId,
+                    stash.size(), core == null ? "recovering" : "writing", c.getClass().getSimpleName());
+        } else {
+            stash.stash(c);
+        }
+        return this;
     }
 
     // ------------------------------------------------------------------ time (only members whose timers can fire tick)
@@ -252,7 +271,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         return i < 0 ? 0 : Math.floorMod(i - Math.floorMod(groupId.hashCode(), voters.size()), voters.size());
     }
 
-    private Effect<RaftEvent, DurableLog> onTick(DurableLog s, Tick t) {
+    private Behavior<Command> onTick(Tick t) {
         tickPending = false;
         tickDueAt = -1;
         if (clock < 0) {
@@ -264,7 +283,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         } else {
             scheduleTick(); // most ticks change nothing visible: no flush message for them
         }
-        return Effect().none();
+        return this;
     }
 
     /** Feeds the core the ticks between its clock and {@code now}; none while quiesced (time does not count then). */
@@ -310,16 +329,16 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         host.tell(new RaftHost.ScheduleTick(groupId, in, clock, clockEpoch));
     }
 
-    private Effect<RaftEvent, DurableLog> input(Runnable r) {
+    private Behavior<Command> input(Runnable r) {
         r.run();
         scheduleFlush();
-        return Effect().none();
+        return this;
     }
 
-    private Effect<RaftEvent, DurableLog> onPropose(DurableLog s, Propose p) {
+    private Behavior<Command> onPropose(Propose p) {
         propose(p);
         scheduleFlush();
-        return Effect().none();
+        return this;
     }
 
     private void propose(Propose p) {
@@ -374,24 +393,24 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         }
     }
 
-    private Effect<RaftEvent, DurableLog> onRead(DurableLog s, Read r) {
+    private Behavior<Command> onRead(Read r) {
         long ctx = nextReadContext++;
         reads.put(ctx, new PendingRead(r.query(), r.requestId(), r.replyTo()));
         core.read(ctx, r.consistency());
         scheduleFlush();
-        return Effect().none();
+        return this;
     }
 
-    private Effect<RaftEvent, DurableLog> onTransfer(DurableLog s, TransferLeadership t) {
+    private Behavior<Command> onTransfer(TransferLeadership t) {
         boolean ok = core.transferLeadership(t.to());
         t.replyTo().tell(ok ? new ClientReply.Ok(t.requestId(), new byte[0])
                 : new ClientReply.Rejected(t.requestId(), "cannot transfer leadership of " + groupId + " from " + memberId + " to "
                 + t.to() + ": only the leader can, to a voter (leader is " + core.leader() + ")"));
         scheduleFlush();
-        return Effect().none();
+        return this;
     }
 
-    private Effect<RaftEvent, DurableLog> onChangeMembership(DurableLog s, ChangeMembership c) {
+    private Behavior<Command> onChangeMembership(ChangeMembership c) {
         ProposeResult r = core.changeMembership(c.voters(), c.learners());
         if (r instanceof ProposeResult.Accepted) {
             c.replyTo().tell(new ClientReply.Ok(c.requestId(), new byte[0]));
@@ -402,15 +421,15 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                     : new ClientReply.Rejected(c.requestId(), rej.detail()));
         }
         scheduleFlush();
-        return Effect().none();
+        return this;
     }
 
-    private Effect<RaftEvent, DurableLog> onGetStatus(DurableLog s, GetStatus g) {
+    private Behavior<Command> onGetStatus(GetStatus g) {
         Configuration c = core.configuration();
         g.replyTo().tell(new Status(groupId, memberId, core.role(), core.term(), core.leader(), core.commitIndex(),
                 core.appliedIndex(), core.lastIndex(), core.snapshotMeta().index(), c.voters(), c.learners(), c.joint(),
                 core.isQuiesced()));
-        return Effect().none();
+        return this;
     }
 
     private void scheduleFlush() {
@@ -422,7 +441,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
 
     // ------------------------------------------------------------------ the Ready loop
 
-    private Effect<RaftEvent, DurableLog> onFlush() {
+    private Behavior<Command> onFlush() {
         flushScheduled = false;
         scheduleTick();
         while (core.hasReady()) {
@@ -431,19 +450,20 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                 host.tell(new RaftHost.Outbound(groupId, ready.messages()));
             }
             if (ready.needsPersistence()) {
-                return Effect().persist(toEvent(ready)).thenRun(state -> {
+                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), () -> {
                     finish(ready);
                     if (core.hasReady()) {
                         scheduleFlush();
                     }
                 });
+                return this;
             }
             finish(ready);
         }
-        return Effect().none();
+        return this;
     }
 
-    private RaftEvent toEvent(Ready r) {
+    private RaftEvent.ReadyPersisted toEvent(Ready r) {
         byte[] meta = r.snapshot() == null ? null : DurableLog.encodeMeta(r.snapshot().meta());
         byte[] data = r.snapshot() == null ? null : r.snapshot().data();
         return new RaftEvent.ReadyPersisted(core.term(), core.votedFor(), core.commitIndex(),
@@ -542,15 +562,16 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         }
     }
 
-    private Effect<RaftEvent, DurableLog> onCompact() {
+    private Behavior<Command> onCompact() {
         compactScheduled = false;
         long index = core.appliedIndex();
         if (index <= core.snapshotMeta().index()) {
-            return Effect().none();
+            return this;
         }
         SnapshotMeta meta = core.snapshotMetaAt(index);
         byte[] data = machine.snapshot();
-        return Effect().persist(new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data))
-                .thenRun(state -> core.compact(index, data));
+        write(new RaftNodeLog.GroupWrite(groupId, null, new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data)),
+                () -> core.compact(index, data));
+        return this;
     }
 }

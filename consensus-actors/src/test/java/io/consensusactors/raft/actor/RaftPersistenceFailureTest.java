@@ -50,7 +50,7 @@ class RaftPersistenceFailureTest {
     static final Set<String> NODES = Set.of("a", "b", "c");
     static final String GROUP = "g1";
     static final String VICTIM = "a";
-    static final String VICTIM_PID = RaftMember.persistenceId(GROUP, VICTIM).id();
+    static final String VICTIM_PID = RaftNodeLog.persistenceId(VICTIM).id();
 
     /**
      * Fails the first journal write of the victim once armed, and records when the victim (re)reads its journal:

@@ -127,8 +127,8 @@ class EntityFullRestartTest implements PrintLogsOnFailure.HasCluster {
     }
 
     /**
-     * The test starts a new cluster, but a PostgreSQL database outlives test runs (a developer's): the "ledger"
-     * groups' logs of an earlier run, possibly written by older code, must not be recovered into this one.
+     * The test starts a new cluster, but a PostgreSQL database outlives test runs (a developer's): the node logs of
+     * an earlier run's nodes (and per-member logs written by older code), must not be recovered into this one.
      */
     private static void forgetEarlierLedgerGroups() throws Exception {
         String user = System.getenv("CA_PG_USER");
@@ -140,6 +140,10 @@ class EntityFullRestartTest implements PrintLogsOnFailure.HasCluster {
                 if (db.getMetaData().getTables(null, "public", table, null).next()) {
                     st.executeUpdate("DELETE FROM public." + table + " WHERE persistence_id LIKE 'raft|"
                             + RaftKvNode.LEDGER.name() + "-%'");
+                    for (String node : RaftKvNode.VOTERS) {
+                        st.executeUpdate("DELETE FROM public." + table + " WHERE persistence_id = '"
+                                + io.consensusactors.raft.actor.RaftNodeLog.persistenceId(node).id() + "'");
+                    }
                 }
             }
         }
