@@ -203,13 +203,13 @@ class NodeReplacementClusterTest {
             for (String n : SURVIVORS) {
                 RaftMember.Status st = status(n, e.getKey());
                 if (voters.contains(n) ? st == null || !isSettledOn(st, voters) : st != null) {
-                    moved.add(n + ": " + (st == null ? "no member of " + e.getKey() : st));
+                    moved.add(n + ": " + (st == null ? "no member of " + e.getKey() : brief(st)));
                 }
             }
         }
+        List<String> was = beforeCrash.values().stream().map(NodeReplacementClusterTest::brief).toList();
         assertEquals(List.of(), moved, "surviving members whose configuration changed (or that were added) while d "
-                + "was only unreachable, before it was downed; configurations before the crash: "
-                + beforeCrash.values());
+                + "was only unreachable, before it was downed (configurations before the crash: " + was + ")");
     }
 
     @Test
@@ -358,6 +358,12 @@ class NodeReplacementClusterTest {
 
     static boolean isSettledOn(RaftMember.Status s, Set<String> voters) {
         return !s.joint() && s.learners().isEmpty() && s.voters().equals(voters);
+    }
+
+    /** A member's configuration in a few words. */
+    static String brief(RaftMember.Status s) {
+        return s.groupId() + " at " + s.member() + " (" + s.role() + ", term " + s.term() + "): voters " + s.voters()
+                + (s.learners().isEmpty() ? "" : " learners " + s.learners()) + (s.joint() ? " joint" : "");
     }
 
     static double seconds(long since) {
