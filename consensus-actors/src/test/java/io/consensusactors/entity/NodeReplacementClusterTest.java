@@ -139,16 +139,16 @@ class NodeReplacementClusterTest {
         eventually("writes flow", Duration.ofSeconds(30), () -> load.puts() > 50 && once.acked.size() > 10);
 
         // d leads at least one group when it crashes, so leaders are replaced as well as followers
-        Map<String, RaftMember.Status> leaders = leaderStatuses(INITIAL);
-        String withVictim = leaders.values().stream().filter(st -> st.voters().contains(VICTIM))
-                .map(RaftMember.Status::groupId).findFirst().orElseThrow(() -> new AssertionError(
-                        "d holds replicas before the crash: " + leaders));
-        if (leaders.values().stream().noneMatch(st -> st.member().equals(VICTIM))) {
-            entities.get("a").raftClient().transferLeadership(withVictim, VICTIM)
-                    .toCompletableFuture().get(15, TimeUnit.SECONDS);
-        }
-        eventually("d leads a group", Duration.ofSeconds(15),
-                () -> leaderStatuses(INITIAL).values().stream().anyMatch(st -> st.member().equals(VICTIM)));
+        eventually("d leads a group", Duration.ofSeconds(30), () -> {
+            Map<String, RaftMember.Status> leaders = leaderStatuses(INITIAL);
+            if (leaders.values().stream().anyMatch(st -> st.member().equals(VICTIM))) {
+                return true;
+            }
+            // a transfer that fails (leadership moved meanwhile, d not caught up) is simply tried again
+            leaders.values().stream().filter(st -> st.voters().contains(VICTIM)).findFirst().ifPresent(st ->
+                    entities.get("a").raftClient().transferLeadership(st.groupId(), VICTIM));
+            return false;
+        });
     }
 
     @AfterAll
@@ -310,25 +310,56 @@ class NodeReplacementClusterTest {
 
     /** Member {@code node}'s status in {@code group}, or null if it has no member of the group or does not answer. */
     RaftMember.Status status(String node, String group) {
-        TestProbe<RaftMember.Status> probe = cluster.kit(node).createTestProbe();
-        entities.get(node).host().tell(new RaftHost.GetMemberStatus(group, probe.getRef()));
-        try {
-            return probe.receiveMessage(Duration.ofMillis(500));
-        } catch (AssertionError noMember) {
-            return null;
+        return statuses(List.of(node), List.of(group)).get(node).get(group);
+    }
+
+    /**
+     * Node → group → the node's member's status, for every register group, asked of all nodes at once; a node with
+     * no member of a group does not answer for it (left out after 500 ms without an answer).
+     */
+    Map<String, Map<String, RaftMember.Status>> statuses(List<String> nodes, List<String> groups) {
+        Map<String, TestProbe<RaftMember.Status>> probes = new LinkedHashMap<>();
+        for (String n : nodes) {
+            TestProbe<RaftMember.Status> probe = cluster.kit(n).createTestProbe();
+            groups.forEach(g -> entities.get(n).host().tell(new RaftHost.GetMemberStatus(g, probe.getRef())));
+            probes.put(n, probe);
         }
+        Map<String, Map<String, RaftMember.Status>> result = new TreeMap<>();
+        probes.forEach((n, probe) -> {
+            Map<String, RaftMember.Status> of = new TreeMap<>();
+            try {
+                while (of.size() < groups.size()) {
+                    RaftMember.Status st = probe.receiveMessage(Duration.ofMillis(500));
+                    of.put(st.groupId(), st);
+                }
+            } catch (AssertionError noMoreAnswers) {
+                // the node has no member of the remaining groups (or is too slow: callers poll again)
+            }
+            result.put(n, of);
+        });
+        return result;
+    }
+
+    static List<String> groups() {
+        List<String> groups = new ArrayList<>();
+        for (int s = 0; s < TestRegister.TYPE.shards(); s++) {
+            groups.add(TestRegister.TYPE.groupId(s));
+        }
+        return groups;
     }
 
     /** Per group, the status of its current leader among {@code nodes} (highest term); groups without one left out. */
     Map<String, RaftMember.Status> leaderStatuses(List<String> nodes) {
+        return leaders(statuses(nodes, groups()));
+    }
+
+    static Map<String, RaftMember.Status> leaders(Map<String, Map<String, RaftMember.Status>> statuses) {
         Map<String, RaftMember.Status> leaders = new TreeMap<>();
-        for (int s = 0; s < TestRegister.TYPE.shards(); s++) {
-            String g = TestRegister.TYPE.groupId(s);
-            for (String n : nodes) {
-                RaftMember.Status st = status(n, g);
-                if (st != null && st.role() == Role.LEADER
-                        && (!leaders.containsKey(g) || st.term() > leaders.get(g).term())) {
-                    leaders.put(g, st);
+        for (Map<String, RaftMember.Status> of : statuses.values()) {
+            for (RaftMember.Status st : of.values()) {
+                RaftMember.Status known = leaders.get(st.groupId());
+                if (st.role() == Role.LEADER && (known == null || st.term() > known.term())) {
+                    leaders.put(st.groupId(), st);
                 }
             }
         }
@@ -340,16 +371,16 @@ class NodeReplacementClusterTest {
      * are the ring's owners; the leaders' statuses go to {@code leaders}.
      */
     boolean settled(HashRing ring, Map<String, RaftMember.Status> leaders) {
-        Map<String, RaftMember.Status> now = leaderStatuses(SURVIVORS);
-        for (int s = 0; s < TestRegister.TYPE.shards(); s++) {
-            String g = TestRegister.TYPE.groupId(s);
+        Map<String, Map<String, RaftMember.Status>> all = statuses(SURVIVORS, groups());
+        Map<String, RaftMember.Status> now = leaders(all);
+        for (String g : groups()) {
             Set<String> owners = new TreeSet<>(ring.owners(g, TestRegister.TYPE.replicas()));
             RaftMember.Status leader = now.get(g);
             if (leader == null || !isSettledOn(leader, owners)) {
                 return false;
             }
             for (String n : owners) {
-                RaftMember.Status member = status(n, g);
+                RaftMember.Status member = all.get(n).get(g);
                 if (member == null || !isSettledOn(member, owners)) {
                     return false;
                 }
