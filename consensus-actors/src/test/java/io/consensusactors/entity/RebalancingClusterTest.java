@@ -3,7 +3,6 @@ package io.consensusactors.entity;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.consensusactors.persistence.PersistenceSettings;
-import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.raft.actor.RaftHost;
 import io.consensusactors.raft.actor.RaftMember;
 import io.consensusactors.raft.core.Role;
@@ -12,13 +11,10 @@ import io.consensusactors.testkit.linearizability.CheckResult;
 import io.consensusactors.testkit.linearizability.KvModel;
 import io.consensusactors.testkit.linearizability.LinearizabilityChecker;
 import io.consensusactors.testkit.linearizability.Operation;
-import org.apache.pekko.actor.Address;
+import io.consensusactors.testcluster.TestCluster;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.Leave;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,8 +29,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.consensusactors.testcluster.TestCluster.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,18 +58,12 @@ class RebalancingClusterTest {
     @TempDir
     Path dir;
 
-    final Map<String, ActorTestKit> kits = new LinkedHashMap<>();
+    final TestCluster cluster = new TestCluster(SYSTEM, this::overlay);
     final Map<String, ConsensusEntities> entities = new LinkedHashMap<>();
 
-    Config config(String node) {
-        Config app = PersistenceSettings.h2(dir, node).withFallback(ConfigFactory.parseString("""
-                pekko.loglevel = WARNING
-                pekko.actor.provider = cluster
-                pekko.remote.artery.canonical.hostname = 127.0.0.1
-                pekko.remote.artery.canonical.port = 0
-                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                pekko.cluster.seed-node-timeout = 1s
-                pekko.coordinated-shutdown.exit-jvm = off
+    /** Node {@code node}'s own settings (H2 file, fast rebalancing; d hosts replicas) in front of TestCluster.BASE. */
+    Config overlay(String node) {
+        return PersistenceSettings.h2(dir, node).withFallback(ConfigFactory.parseString("""
                 pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 pekko.coordinated-shutdown.phases.before-cluster-shutdown.timeout = 40s
                 pekko.cluster.run-coordinated-shutdown-when-down = off
@@ -83,49 +73,23 @@ class RebalancingClusterTest {
                 consensus-actors.entities.rebalance.leave-timeout = 35s
                 """)).withFallback(node.equals("d")
                 ? ConfigFactory.parseString("consensus-actors.entities.replica-host = on") : ConfigFactory.empty());
-        Config cfg = PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());
-        SchemaInitializer.createIfNotExists(cfg);
-        return cfg;
     }
 
     @AfterEach
     void stop() {
-        for (ActorTestKit k : kits.values()) {
-            k.shutdownTestKit();
-        }
+        cluster.close();
     }
 
-    static void eventually(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + within + " waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    void startNode(String node, Address seed) {
-        ActorTestKit kit = ActorTestKit.create(SYSTEM, config(node));
-        Address self = Cluster.get(kit.system()).selfMember().address();
-        Cluster.get(kit.system()).manager().tell(Join.create(seed == null ? self : seed));
-        kits.put(node, kit);
+    void startNode(String node) {
+        ActorTestKit kit = cluster.start(node);
         entities.put(node, ConsensusEntities.start(kit.system(), node, INITIAL, List.of(TestRegister.TYPE)));
-    }
-
-    long up(ActorTestKit kit) {
-        long n = 0;
-        for (Member m : Cluster.get(kit.system()).state().getMembers()) {
-            n += m.status() == MemberStatus.up() ? 1 : 0;
-        }
-        return n;
     }
 
     /** The configuration of the group as its current leader holds it (highest term among leaders), or null. */
     RaftMember.Status leaderStatus(String group, Set<String> alive) {
         RaftMember.Status best = null;
         for (String n : alive) {
-            ActorTestKit kit = kits.get(n);
+            ActorTestKit kit = cluster.kit(n);
             TestProbe<RaftMember.Status> probe = kit.createTestProbe();
             entities.get(n).host().tell(new RaftHost.GetMemberStatus(group, probe.getRef()));
             try {
@@ -159,11 +123,10 @@ class RebalancingClusterTest {
 
     @Test
     void groupsMoveToAJoiningNodeAndOffALeavingOneWhileWritesContinue() throws Exception {
-        startNode("a", null);
-        Address seed = Cluster.get(kits.get("a").system()).selfMember().address();
-        startNode("b", seed);
-        startNode("c", seed);
-        eventually("a, b, c are Up", Duration.ofSeconds(30), () -> up(kits.get("a")) == 3);
+        startNode("a");
+        startNode("b");
+        startNode("c");
+        cluster.awaitUp(3, Duration.ofSeconds(30)); // a, b, c are Up
 
         // a and b stay for the whole test
         RegisterWorkload load = new RegisterWorkload(6, KEYS, Duration.ofSeconds(30),
@@ -171,7 +134,7 @@ class RebalancingClusterTest {
         eventually("writes flow", Duration.ofSeconds(30), () -> load.puts() > 50);
 
         long joinStart = System.nanoTime();
-        startNode("d", seed);
+        startNode("d");
         Set<String> four = Set.of("a", "b", "c", "d");
         Map<String, Set<String>> configs = new HashMap<>();
         eventually("every group's voters are the ring's owners over a, b, c, d", Duration.ofSeconds(60),
@@ -181,14 +144,14 @@ class RebalancingClusterTest {
         int putsAfterJoin = load.puts();
 
         long leaveStart = System.nanoTime();
-        ActorTestKit c = kits.get("c");
+        ActorTestKit c = cluster.kit("c");
         Cluster.get(c.system()).manager().tell(Leave.create(Cluster.get(c.system()).selfMember().address()));
         c.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
         // the graceful leave handed every replica over before c exited
         assertEquals(Set.of(), entities.get("c").handoff().toCompletableFuture().get(1, TimeUnit.SECONDS),
                 "groups c still hosted when it exited");
         double leaveExit = (System.nanoTime() - leaveStart) / 1e9;
-        kits.remove("c");
+        cluster.stop("c"); // (already terminated)
         Set<String> three = Set.of("a", "b", "d");
         eventually("every group's voters are the ring's owners over a, b, d", Duration.ofSeconds(60),
                 () -> settled(three, configs));
@@ -210,7 +173,7 @@ class RebalancingClusterTest {
         assertTrue(verdict.ok(), "the checker must reach a verdict: " + verdict);
         long changes = 0;
         for (String n : List.of("a", "b", "d")) {
-            TestProbe<Rebalancer.Stats> probe = kits.get(n).createTestProbe();
+            TestProbe<Rebalancer.Stats> probe = cluster.kit(n).createTestProbe();
             entities.get(n).rebalancer().tell(new Rebalancer.GetStats(probe.getRef()));
             changes += probe.receiveMessage(Duration.ofSeconds(5)).changesApplied();
         }

@@ -3,15 +3,11 @@ package io.consensusactors.paxos.actor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.consensusactors.persistence.PersistenceSettings;
-import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.statemachine.StateMachine;
+import io.consensusactors.testcluster.TestCluster;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,8 +28,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 
+import static io.consensusactors.testcluster.TestCluster.eventually;
+import static io.consensusactors.testcluster.TestCluster.upMembers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,24 +60,15 @@ class MultiPaxosClusterTest {
     /** Commands applied by the current incarnation of each node's replica, in order. */
     final Map<String, List<String>> applied = new ConcurrentHashMap<>();
 
-    Config config(String node) {
-        Config app = ConfigFactory.parseString("""
-                pekko.loglevel = WARNING
-                pekko.actor.provider = cluster
-                pekko.remote.artery.canonical.hostname = 127.0.0.1
-                pekko.remote.artery.canonical.port = 0
-                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                pekko.cluster.seed-node-timeout = 1s
-                pekko.coordinated-shutdown.exit-jvm = off
+    /** Node {@code node}'s own settings (H2 file, downing) in front of {@link TestCluster#BASE}. */
+    Config overlay(String node) {
+        return ConfigFactory.parseString("""
                 pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 pekko.cluster.run-coordinated-shutdown-when-down = off
                 pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
                 pekko.cluster.split-brain-resolver.active-strategy = keep-majority
                 pekko.cluster.split-brain-resolver.stable-after = 2s
                 """).withFallback(PersistenceSettings.h2(dataDir, "multi-paxos-" + node));
-        Config config = PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());
-        SchemaInitializer.createIfNotExists(config);
-        return config;
     }
 
     StateMachine recorder(String node) {
@@ -135,26 +123,6 @@ class MultiPaxosClusterTest {
         }
     }
 
-    static long up(ActorTestKit kit) {
-        long n = 0;
-        for (Member m : Cluster.get(kit.system()).state().getMembers()) {
-            if (m.status() == MemberStatus.up()) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    static void eventually(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + within + " waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     /** Every node's applied sequence is a prefix of the longest one (the same commands in the same order). */
     void assertPrefixes(Set<String> nodes) {
         List<String> longest = List.of();
@@ -176,27 +144,19 @@ class MultiPaxosClusterTest {
     @Test
     void commandsFromEveryNodeAreAppliedInOneOrderSurviveTheLeadersLossAndARestartedMemberCatchesUp()
             throws Exception {
-        Map<String, ActorTestKit> kits = new LinkedHashMap<>();
         Map<String, ActorRef<MultiPaxosHost.Command>> hosts = new LinkedHashMap<>();
         ExecutorService threads = Executors.newFixedThreadPool(3);
+        TestCluster cluster = new TestCluster(SYSTEM, this::overlay);
         try {
+            cluster.startAll(NODES);
             for (String n : NODES) {
-                kits.put(n, ActorTestKit.create(SYSTEM, config(n)));
-            }
-            var seed = Cluster.get(kits.get("a").system()).selfMember().address();
-            for (ActorTestKit kit : kits.values()) {
-                Cluster.get(kit.system()).manager().tell(Join.create(seed));
-            }
-            eventually("three Up members everywhere", Duration.ofSeconds(30),
-                    () -> kits.values().stream().allMatch(k -> up(k) == 3));
-            for (String n : NODES) {
-                hosts.put(n, startHost(kits.get(n), n));
+                hosts.put(n, startHost(cluster.kit(n), n));
             }
 
             // one client per node, proposing concurrently
             Map<String, MultiPaxosClient> clients = new HashMap<>();
             for (String n : NODES) {
-                clients.put(n, MultiPaxosClient.create(kits.get(n).system(), GROUP, Duration.ofSeconds(2),
+                clients.put(n, MultiPaxosClient.create(cluster.kit(n).system(), GROUP, Duration.ofSeconds(2),
                         Duration.ofSeconds(40)));
             }
             Set<String> acked = ConcurrentHashMap.newKeySet();
@@ -228,23 +188,23 @@ class MultiPaxosClusterTest {
             // terminate the leader's whole ActorSystem mid-load
             String leader = null;
             for (String n : NODES) {
-                MultiPaxosMember.Status s = status(kits.get(n), hosts.get(n));
+                MultiPaxosMember.Status s = status(cluster.kit(n), hosts.get(n));
                 if (s != null && s.role().equals("LEADER")) {
                     leader = n;
                 }
             }
             assertNotNull(leader, "a leader exists");
-            MultiPaxosMember.Status before = status(kits.get(leader), hosts.get(leader));
+            MultiPaxosMember.Status before = status(cluster.kit(leader), hosts.get(leader));
             writerStopped.get(leader).set(true);
-            kits.remove(leader).shutdownTestKit();
+            cluster.stop(leader);
             hosts.remove(leader);
-            Set<String> survivors = Set.copyOf(kits.keySet());
+            Set<String> survivors = Set.copyOf(cluster.nodes());
             int ackedAtKill = acked.size();
             eventually("30 more commands acknowledged after the leader's loss", Duration.ofSeconds(60),
                     () -> acked.size() >= ackedAtKill + 30);
             String newLeader = null;
             for (String n : survivors) {
-                MultiPaxosMember.Status s = status(kits.get(n), hosts.get(n));
+                MultiPaxosMember.Status s = status(cluster.kit(n), hosts.get(n));
                 if (s != null && s.role().equals("LEADER")) {
                     newLeader = n;
                 }
@@ -253,11 +213,8 @@ class MultiPaxosClusterTest {
 
             // restart the terminated node on its H2 file: it recovers its acceptor state and catches up
             String restarted = leader;
-            ActorTestKit again = ActorTestKit.create(SYSTEM, config(restarted));
-            kits.put(restarted, again);
-            Cluster.get(again.system()).manager().tell(Join.create(
-                    Cluster.get(kits.get(newLeader).system()).selfMember().address()));
-            eventually("the restarted node is Up", Duration.ofSeconds(30), () -> up(again) == 3);
+            ActorTestKit again = cluster.start(restarted); // joins a survivor
+            eventually("the restarted node is Up", Duration.ofSeconds(30), () -> upMembers(again.system()) == 3);
             hosts.put(restarted, startHost(again, restarted));
             MultiPaxosMember.Status recovered = status(again, hosts.get(restarted));
             assertNotNull(recovered);
@@ -287,9 +244,7 @@ class MultiPaxosClusterTest {
             assertTrue(acked.size() >= ackedAtKill + 30);
         } finally {
             threads.shutdownNow();
-            for (ActorTestKit kit : kits.values()) {
-                kit.shutdownTestKit();
-            }
+            cluster.close();
         }
     }
 }

@@ -4,14 +4,11 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.consensusactors.paxos.core.Ballot;
 import io.consensusactors.persistence.PersistenceSettings;
-import io.consensusactors.persistence.SchemaInitializer;
+import io.consensusactors.testcluster.TestCluster;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -31,7 +28,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.StreamSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -56,23 +52,14 @@ class PaxosClusterTest {
     @TempDir
     static Path dataDir;
 
+    private final TestCluster cluster = new TestCluster("PaxosClusterTest", PaxosClusterTest::overlay);
     private final ActorTestKit[] kits = new ActorTestKit[3];
     private final ConsensusRegister[] registers = new ConsensusRegister[3];
 
-    static Config app(int node, String provider) {
-        Config app = ConfigFactory.parseString("""
-                pekko.loglevel = WARNING
-                pekko.actor.provider = %s
-                pekko.remote.artery.canonical.hostname = 127.0.0.1
-                pekko.remote.artery.canonical.port = 0
-                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                pekko.cluster.seed-node-timeout = 1s
-                pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
-                pekko.coordinated-shutdown.exit-jvm = off
-                """.formatted(provider)).withFallback(PersistenceSettings.h2(dataDir, "paxos-node-" + node));
-        Config config = PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());
-        SchemaInitializer.createIfNotExists(config);
-        return config;
+    /** Node {@code node}'s own settings (H2 file, a tolerant failure detector) in front of {@link TestCluster#BASE}. */
+    static Config overlay(String node) {
+        return ConfigFactory.parseString("pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s")
+                .withFallback(PersistenceSettings.h2(dataDir, "paxos-node-" + node));
     }
 
     static PaxosSettings settings(int node) {
@@ -81,20 +68,10 @@ class PaxosClusterTest {
     }
 
     @BeforeAll
-    void formCluster() {
+    void formCluster() throws InterruptedException {
+        cluster.startAll(List.of("0", "1", "2"));
         for (int i = 0; i < 3; i++) {
-            kits[i] = ActorTestKit.create("PaxosClusterTest", app(i, "cluster"));
-            Cluster cluster = Cluster.get(kits[i].system());
-            cluster.manager().tell(Join.create(Cluster.get(kits[0].system()).selfMember().address()));
-        }
-        for (ActorTestKit kit : kits) {
-            TestProbe<Object> probe = kit.createTestProbe();
-            probe.awaitAssert(Duration.ofSeconds(30), () -> {
-                long up = StreamSupport.stream(Cluster.get(kit.system()).state().getMembers().spliterator(), false)
-                        .filter(m -> m.status() == MemberStatus.up()).count();
-                assertEquals(3, up, "members up");
-                return null;
-            });
+            kits[i] = cluster.kit(String.valueOf(i));
         }
         for (int i = 0; i < 3; i++) {
             registers[i] = ConsensusRegister.start(kits[i].system(), settings(i));
@@ -106,11 +83,7 @@ class PaxosClusterTest {
 
     @AfterAll
     void shutdown() {
-        for (ActorTestKit kit : kits) {
-            if (kit != null) {
-                kit.shutdownTestKit();
-            }
-        }
+        cluster.close();
     }
 
     static Set<ActorRef<PaxosAcceptor.Command>> awaitAcceptors(ActorTestKit kit, int count) {
@@ -181,7 +154,7 @@ class PaxosClusterTest {
                 r -> new PaxosAcceptor.Prepare("durable-key", ballot, r)));
         assertInstanceOf(PaxosAcceptor.Acceptance.class, ask(kits[2], acceptor2,
                 r -> new PaxosAcceptor.Accept("durable-key", ballot, "persisted-value", r)));
-        kits[2].shutdownTestKit(); // the ActorSystem is terminated: a crash as far as the others can tell
+        cluster.stop("2"); // the ActorSystem is terminated: a crash as far as the others can tell
         kits[2] = null;
         for (int k = 0; k < 5; k++) {
             String v = await(registers[k % 2].decide("minority-" + k, "v" + k));
@@ -194,7 +167,8 @@ class PaxosClusterTest {
     @Order(3)
     void anAcceptorRestartedFromItsH2JournalKeepsItsPromiseAndAcceptedValue() {
         // §2.3: "an acceptor must remember this information even if it fails and then restarts".
-        ActorTestKit restarted = ActorTestKit.create("PaxosClusterTestRestart", app(2, "local"));
+        ActorTestKit restarted = ActorTestKit.create("PaxosClusterTestRestart",
+                ConfigFactory.parseString("pekko.actor.provider = local").withFallback(cluster.config("2")));
         try {
             ActorRef<PaxosAcceptor.Command> acceptor = restarted.spawn(PaxosAcceptorHost.create(2, Duration.ofMinutes(1)));
             PaxosAcceptor.Reply low = ask(restarted, acceptor,
@@ -222,7 +196,7 @@ class PaxosClusterTest {
     @Test
     @Order(4)
     void aMajorityOfAcceptorsDownBlocksAndSaysSo() {
-        kits[1].shutdownTestKit();
+        cluster.stop("1");
         kits[1] = null;
         long start = System.nanoTime();
         ExecutionException e = assertThrows(ExecutionException.class, () ->

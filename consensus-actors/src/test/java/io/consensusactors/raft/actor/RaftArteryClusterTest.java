@@ -3,18 +3,13 @@ package io.consensusactors.raft.actor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.consensusactors.persistence.PersistenceSettings;
-import io.consensusactors.persistence.SchemaInitializer;
 import io.consensusactors.raft.core.ReadConsistency;
 import io.consensusactors.raft.core.Role;
 import io.consensusactors.statemachine.KeyValueStateMachine;
-import org.apache.pekko.actor.Address;
+import io.consensusactors.testcluster.TestCluster;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -33,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
+import static io.consensusactors.testcluster.TestCluster.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -54,16 +49,10 @@ class RaftArteryClusterTest {
     static final String GROUP = "g1";
     static final String SYSTEM_NAME = "RaftArteryClusterTest";
 
-    static Config config(String node) {
-        Config app = PersistenceSettings.h2InMemory("raft-artery-" + node + "-" + System.nanoTime())
+    /** Node {@code node}'s own settings (in-memory H2, downing, ticks) in front of {@link TestCluster#BASE}. */
+    static Config overlay(String node) {
+        return PersistenceSettings.h2InMemory("raft-artery-" + node + "-" + System.nanoTime())
                 .withFallback(ConfigFactory.parseString("""
-                        pekko.loglevel = WARNING
-                        pekko.actor.provider = cluster
-                        pekko.remote.artery.canonical.hostname = 127.0.0.1
-                        pekko.remote.artery.canonical.port = 0
-                        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                        pekko.cluster.seed-node-timeout = 1s
-                        pekko.coordinated-shutdown.exit-jvm = off
                         pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
                         pekko.cluster.run-coordinated-shutdown-when-down = off
                         pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
@@ -71,7 +60,6 @@ class RaftArteryClusterTest {
                         pekko.cluster.split-brain-resolver.stable-after = 2s
                         consensus-actors.raft.tick-interval = 20ms
                         """));
-        return PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());
     }
 
     static String str(byte[] b) {
@@ -80,26 +68,6 @@ class RaftArteryClusterTest {
 
     static <T> T await(CompletionStage<T> s) throws Exception {
         return s.toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-
-    static void eventually(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + within + " waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    static long upMembers(ActorTestKit kit) {
-        long n = 0;
-        for (Member m : Cluster.get(kit.system()).state().getMembers()) {
-            if (m.status() == MemberStatus.up()) {
-                n++;
-            }
-        }
-        return n;
     }
 
     static RaftMember.Status status(ActorTestKit kit, ActorRef<RaftHost.Command> host) {
@@ -113,9 +81,9 @@ class RaftArteryClusterTest {
     }
 
     /** The node that the members of live systems agree leads the group (a leader by its own status), or null. */
-    static String leader(Map<String, ActorTestKit> kits, Map<String, ActorRef<RaftHost.Command>> hosts) {
-        for (String n : kits.keySet()) {
-            RaftMember.Status s = status(kits.get(n), hosts.get(n));
+    static String leader(TestCluster cluster, Map<String, ActorRef<RaftHost.Command>> hosts) {
+        for (String n : hosts.keySet()) {
+            RaftMember.Status s = status(cluster.kit(n), hosts.get(n));
             if (s != null && s.role() == Role.LEADER) {
                 return n;
             }
@@ -125,27 +93,20 @@ class RaftArteryClusterTest {
 
     @Test
     void survivorsElectANewLeaderAndEveryAcknowledgedWriteSurvivesTheLeadersSystem() throws Exception {
-        Map<String, ActorTestKit> kits = new LinkedHashMap<>();
         Map<String, ActorRef<RaftHost.Command>> hosts = new LinkedHashMap<>();
         long started = System.nanoTime();
         ExecutorService writerThreads = Executors.newFixedThreadPool(4);
+        TestCluster cluster = new TestCluster(SYSTEM_NAME, RaftArteryClusterTest::overlay);
         try {
             for (String n : NODES) {
-                Config cfg = config(n);
-                SchemaInitializer.createIfNotExists(cfg);
-                kits.put(n, ActorTestKit.create(SYSTEM_NAME, cfg));
+                cluster.start(n);
             }
-            long systemsStarted = System.nanoTime();
-            Address first = Cluster.get(kits.get("a").system()).selfMember().address();
-            for (ActorTestKit kit : kits.values()) {
-                Cluster.get(kit.system()).manager().tell(Join.create(first));
-            }
-            eventually("all three systems see three Up members", Duration.ofSeconds(20),
-                    () -> kits.values().stream().allMatch(k -> upMembers(k) == 3));
+            long systemsStarted = System.nanoTime(); // (systems start; joining is asynchronous)
+            cluster.awaitUp(3, Duration.ofSeconds(20));
             long clusterUp = System.nanoTime();
 
             for (String n : NODES) {
-                ActorTestKit kit = kits.get(n);
+                ActorTestKit kit = cluster.kit(n);
                 RaftSettings settings = RaftSettings.from(kit.system().settings().config());
                 hosts.put(n, kit.spawn(RaftHost.create(n, settings, g -> new KeyValueStateMachine()),
                         RaftHost.actorName(n)));
@@ -156,17 +117,17 @@ class RaftArteryClusterTest {
 
             // the client lives on a system that will survive: move leadership away from it first if needed
             String clientNode = "a";
-            ActorTestKit clientKit = kits.get(clientNode);
+            ActorTestKit clientKit = cluster.kit(clientNode);
             RaftClient client = RaftClient.create(clientKit.system(),
                     RaftSettings.from(clientKit.system().settings().config()));
             assertEquals("", str(await(client.propose(GROUP, KeyValueStateMachine.put("warm-up", "1")))));
             String oldLeader = await(client.cachedLeader(GROUP));
             if (oldLeader.equals(clientNode)) {
                 await(client.transferLeadership(GROUP, "b"));
-                eventually("b leads after the transfer", Duration.ofSeconds(10), () -> "b".equals(leader(kits, hosts)));
+                eventually("b leads after the transfer", Duration.ofSeconds(10), () -> "b".equals(leader(cluster, hosts)));
                 oldLeader = "b";
             }
-            RaftMember.Status oldStatus = status(kits.get(oldLeader), hosts.get(oldLeader));
+            RaftMember.Status oldStatus = status(cluster.kit(oldLeader), hosts.get(oldLeader));
             assertNotNull(oldStatus);
             assertEquals(Role.LEADER, oldStatus.role(), oldLeader + " leads");
             long groupUp = System.nanoTime();
@@ -202,16 +163,16 @@ class RaftArteryClusterTest {
             // terminate the leader's whole ActorSystem (its node leaves the cluster)
             long killAt = System.nanoTime();
             killed.set(true);
-            kits.remove(oldLeader).shutdownTestKit();
+            cluster.stop(oldLeader);
             hosts.remove(oldLeader);
             long killDone = System.nanoTime();
 
             String[] newLeader = {null};
             eventually("the survivors elect a new leader", Duration.ofSeconds(15),
-                    () -> (newLeader[0] = leader(kits, hosts)) != null);
+                    () -> (newLeader[0] = leader(cluster, hosts)) != null);
             long elected = System.nanoTime();
             assertNotEquals(oldLeader, newLeader[0]);
-            RaftMember.Status newStatus = status(kits.get(newLeader[0]), hosts.get(newLeader[0]));
+            RaftMember.Status newStatus = status(cluster.kit(newLeader[0]), hosts.get(newLeader[0]));
             assertTrue(newStatus.term() > oldStatus.term(), "a new term: " + newStatus + " after " + oldStatus);
             eventually("writes keep committing after the crash", Duration.ofSeconds(20),
                     () -> ackedAfterKill.get() >= 40);
@@ -239,9 +200,7 @@ class RaftArteryClusterTest {
             assertTrue(checked >= 80, "enough acknowledged writes to mean something: " + checked);
         } finally {
             writerThreads.shutdownNow();
-            for (ActorTestKit kit : kits.values()) {
-                kit.shutdownTestKit();
-            }
+            cluster.close();
         }
     }
 
