@@ -187,7 +187,10 @@ public final class Rebalancer extends AbstractBehavior<Rebalancer.Command> {
 
     private Behavior<Command> onHostsChanged(HostsChanged h) {
         hosts.clear();
-        for (ActorRef<RaftHost.Command> ref : h.listing().getServiceInstances(RaftHost.SERVICE_KEY)) {
+        // all instances, also on unreachable nodes: a node that is only unreachable (a pause, a partition) keeps its
+        // replicas; they move when it is downed or leaves. The reachable-only view would move every group of a
+        // paused node away after stable-after, and back when it returns.
+        for (ActorRef<RaftHost.Command> ref : h.listing().getAllServiceInstances(RaftHost.SERVICE_KEY)) {
             String name = ref.path().name();
             if (name.startsWith("raft-")) {
                 hosts.put(name.substring(5), ref);
