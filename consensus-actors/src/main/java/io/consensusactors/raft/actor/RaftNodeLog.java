@@ -259,7 +259,16 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
                 done(s, w.batch());
                 return Effect().none();
             }
-            return Effect().persist(new Written(writes)).thenRun(state -> done(state, w.batch()));
+            long start = System.nanoTime();
+            return Effect().persist(new Written(writes)).thenRun(state -> {
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                if (ms >= 1000) {
+                    context.getLog().warn("raft node log {}: one write of {} group writes took {} ms (a slow or "
+                            + "overloaded database; the journal plugin's circuit-breaker call-timeout fails writes "
+                            + "beyond it, which restarts every member of this node)", nodeId, writes.size(), ms);
+                }
+                done(state, w.batch());
+            });
         }
 
         private void done(State s, List<Command> batch) {
