@@ -66,8 +66,14 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
     public record Tick(long now, long basis, long epoch) implements Command {
     }
 
-    /** Wake a quiesced member (its leader's node may have failed). */
-    public enum Wake implements Command { INSTANCE }
+    /**
+     * From the host: a peer node left its Receptionist listing (unreachable to the failure detector, downed or
+     * removed); {@code reachable} are the nodes still listed, this one included. A quiesced member wakes if its group
+     * may need it: its leader is not reachable (its followers must elect another), or it leads without a reachable
+     * quorum (CheckQuorum must run to step it down). Other quiesced members sleep on.
+     */
+    public record PeersLost(Set<String> reachable) implements Command {
+    }
 
     private enum Flush implements Command { INSTANCE }
 
@@ -229,7 +235,7 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
                     core.step(c.message());
                 }))
                 .onCommand(Tick.class, this::onTick)
-                .onCommand(Wake.class, (s, c) -> input(core::wake))
+                .onCommand(PeersLost.class, (s, c) -> affectedBy(c.reachable()) ? input(core::wake) : Effect().none())
                 .onCommand(Propose.class, this::onPropose)
                 .onCommand(Read.class, this::onRead)
                 .onCommand(TransferLeadership.class, this::onTransfer)
@@ -250,6 +256,21 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         List<String> voters = new ArrayList<>(new java.util.TreeSet<>(core.configuration().voters()));
         int i = voters.indexOf(memberId);
         return i < 0 ? 0 : Math.floorMod(i - Math.floorMod(groupId.hashCode(), voters.size()), voters.size());
+    }
+
+    /** See {@link PeersLost}: whether this quiesced member must wake when only {@code reachable} nodes are left. */
+    private boolean affectedBy(Set<String> reachable) {
+        if (!core.isQuiesced()) {
+            return false;
+        }
+        String leader = core.leader();
+        if (leader == null) {
+            return true;
+        }
+        if (!leader.equals(memberId)) {
+            return !reachable.contains(leader);
+        }
+        return !core.configuration().hasQuorum(m -> m.equals(memberId) || reachable.contains(m));
     }
 
     private Effect<RaftEvent, DurableLog> onTick(DurableLog s, Tick t) {
