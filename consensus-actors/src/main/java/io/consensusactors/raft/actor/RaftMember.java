@@ -258,19 +258,27 @@ public final class RaftMember extends EventSourcedBehavior<RaftMember.Command, R
         return i < 0 ? 0 : Math.floorMod(i - Math.floorMod(groupId.hashCode(), voters.size()), voters.size());
     }
 
-    /** See {@link PeersLost}: whether this quiesced member must wake when only {@code reachable} nodes are left. */
+    /** See {@link PeersLost}: whether this member must wake when only {@code reachable} nodes are left. */
     private boolean affectedBy(Set<String> reachable) {
-        if (!core.isQuiesced()) {
+        return wakesOnPeersLost(core.isQuiesced(), memberId, core.leader(), core.configuration(), reachable);
+    }
+
+    /**
+     * The rule of {@link PeersLost}: a quiesced member wakes when its leader is unknown or not reachable, or when it
+     * leads and the reachable nodes (itself included) hold no quorum of its configuration (both halves if joint).
+     */
+    static boolean wakesOnPeersLost(boolean quiesced, String self, String leader, Configuration configuration,
+                                    Set<String> reachable) {
+        if (!quiesced) {
             return false;
         }
-        String leader = core.leader();
         if (leader == null) {
             return true;
         }
-        if (!leader.equals(memberId)) {
+        if (!leader.equals(self)) {
             return !reachable.contains(leader);
         }
-        return !core.configuration().hasQuorum(m -> m.equals(memberId) || reachable.contains(m));
+        return !configuration.hasQuorum(m -> m.equals(self) || reachable.contains(m));
     }
 
     private Effect<RaftEvent, DurableLog> onTick(DurableLog s, Tick t) {
