@@ -46,6 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       cut off, answer no LEASE or LINEARIZABLE read successfully while a and b have elected new leaders and
  *       committed new values — waking forgets the lease (its clock did not run while quiesced), and a new one needs
  *       a heartbeat round acknowledged by a majority, which c cannot reach.</li>
+ *   <li><b>A cut-off quiesced leader steps down</b> (CheckQuorum, dissertation §6.2): c's host wakes its quiesced
+ *       leaders when a and b become unreachable, and with {@code quiesce-after-ticks} at twice the election timeout
+ *       CheckQuorum runs before they could quiesce again, so c's side answers NotLeader instead of hanging.</li>
  *   <li>After healing, c's members follow the new leaders (a higher term reaches them).</li>
  * </ul>
  */
@@ -71,7 +74,8 @@ class QuiescedPartitionTest {
                 pekko.persistence.journal.plugin = "pekko.persistence.journal.inmem"
                 pekko.persistence.snapshot-store.plugin = "pekko.persistence.snapshot-store.local"
                 consensus-actors.raft.tick-interval = 20ms
-                consensus-actors.raft.quiesce-after-ticks = 4
+                consensus-actors.raft.election-ticks = 10
+                consensus-actors.raft.quiesce-after-ticks = 20
                 """).withFallback(ConfigFactory.parseString(
                 "pekko.persistence.snapshot-store.local.dir = \"target/quiesced-partition-" + node + "-"
                         + System.nanoTime() + "\"")).withFallback(ConfigFactory.load());
@@ -147,6 +151,18 @@ class QuiescedPartitionTest {
             writeAll(client, ledByC, "new");
             long writtenAt = System.nanoTime();
 
+            // c's old leaders, woken because c lost its quorum, step down (CheckQuorum) instead of quiescing again
+            List<String> stillLeading = new ArrayList<>(ledByC);
+            long stepDownDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!stillLeading.isEmpty() && System.nanoTime() < stepDownDeadline) {
+                Map<String, RaftMember.Status> now = statuses(kits.get("c"), hosts.get("c"));
+                stillLeading.removeIf(g -> !isLeader(now.get(g)));
+                Thread.sleep(200);
+            }
+            assertTrue(stillLeading.isEmpty(), "c's woken leaders without a quorum stepped down; still leading: "
+                    + stillLeading);
+            long steppedDownAt = System.nanoTime();
+
             // c's members were quiesced leaders when cut off: none may answer a read now (the majority moved on)
             ActorTestKit kitC = kits.get("c");
             TestProbe<ClientReply> replies = kitC.createTestProbe();
@@ -197,11 +213,11 @@ class QuiescedPartitionTest {
             }
             long healedAt = System.nanoTime();
             System.out.printf("QuiescedPartitionTest: %d groups quiesced %d ms after start; c led %d; c unreachable"
-                            + " %d ms after the blackhole; all %d re-elected %d ms later; writes %d ms; %d reads sent to c"
-                            + " answered %s, none Ok; c's old-leader members then %s; healed and read back in %d ms; load %s%n",
+                            + " %d ms after the blackhole; all %d re-elected %d ms later; writes %d ms; c's old leaders all"
+                            + " stepped down %d ms after a and b saw c unreachable; %d reads sent to c answered %s, none Ok; c's old-leader members then %s; healed and read back in %d ms; load %s%n",
                     GROUPS, ms(quiescedAt - started), ledByC.size(), ms(unreachableAt - cutAt), ledByC.size(),
-                    ms(electedAt - unreachableAt), ms(writtenAt - electedAt), 2 * ledByC.size(), replyKinds, rolesOnC, ms(healedAt - writtenAt),
-                    loadAverage());
+                    ms(electedAt - unreachableAt), ms(writtenAt - electedAt), ms(steppedDownAt - unreachableAt), 2 * ledByC.size(), replyKinds,
+                    rolesOnC, ms(healedAt - steppedDownAt), loadAverage());
         } finally {
             if (kits.size() == NODES.size()) {
                 Address c = Cluster.get(kits.get("c").system()).selfMember().address();
