@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * <p><b>Idle cost.</b> One timer per node advances a tick counter. A member asks for a tick only when its next timer
  * can fire ({@link ScheduleTick}, from {@code RaftNode.ticksUntilTimer()}); the host keeps those deadlines in a
  * timing wheel and ticks nobody else. Messages are stamped with the current tick so a member catches up on the ticks
- * it was not sent before it handles them. A quiesced member asks for nothing and costs nothing until a message, a
- * client or the loss of a peer node (then every local member is woken) wakes it.
+ * it was not sent before it handles them. A quiesced member asks for nothing and costs nothing until a message or a
+ * client wakes it, or a peer node it depends on leaves the Receptionist listing (with the cluster provider, as soon
+ * as the failure detector marks that node unreachable; see {@link #onPeersChanged}).
  */
 public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
@@ -322,6 +323,12 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     }
 
     private Behavior<Command> onInbound(InboundBatch b) {
+        if (!peers.containsKey(b.fromNode())) {
+            // a node this host does not list (unreachable, gone, or not listed yet) is cut off both ways, as
+            // onFlush cuts it off outbound: a message from it delivered after its members were told it was lost
+            // (a quiescing heartbeat still in flight) would put a follower back to sleep under an unreachable leader
+            return this;
+        }
         RaftCodec.decodeBatch(b.payload(), (groupId, msg) -> {
             if (!msg.to().equals(nodeId)) {
                 return;
@@ -413,24 +420,33 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
         return this;
     }
 
+    /**
+     * The hosts listed for {@link #SERVICE_KEY}. With the cluster provider the Receptionist lists only hosts on
+     * reachable nodes ({@code Listing.getServiceInstances}): a node the failure detector marks unreachable leaves the
+     * listing at once (and returns when reachable again), long before it is downed or removed. A lost node may be the
+     * leader of quiesced groups, which send nothing and so cannot be missed: every local member is told which nodes
+     * are left and the quiesced ones whose group is affected wake up (see {@link RaftMember.PeersLost}).
+     */
     private Behavior<Command> onPeersChanged(PeersChanged p) {
         Set<ActorRef<Command>> refs = p.listing().getServiceInstances(SERVICE_KEY);
-        Map<String, ActorRef<Command>> now = new HashMap<>();
+        Map<String, ActorRef<Command>> listed = new HashMap<>();
         for (ActorRef<Command> ref : refs) {
             String name = ref.path().name();
             if (name.startsWith("raft-")) {
-                now.put(name.substring(5), ref);
+                listed.put(name.substring(5), ref);
             }
         }
-        boolean lost = !now.keySet().containsAll(peers.keySet());
+        boolean lost = !listed.keySet().containsAll(peers.keySet());
         peers.clear();
-        peers.putAll(now);
+        peers.putAll(listed);
         if (lost) {
-            // a node disappeared: quiesced groups led from there must notice and elect a new leader. Every member is
-            // told (waking is a no-op for one that is not quiesced): a pending tick does not prove a member awake, it
-            // may have been asked for just before the member quiesced.
+            Set<String> reachable = new java.util.HashSet<>(listed.keySet());
+            reachable.add(nodeId);
+            // every member is told (it alone knows whether it is quiesced and where its leader is): a pending tick
+            // does not prove a member awake, it may have been asked for just before the member quiesced
+            RaftMember.PeersLost peersLost = new RaftMember.PeersLost(Set.copyOf(reachable));
             for (ActorRef<RaftMember.Command> m : members.values()) {
-                m.tell(RaftMember.Wake.INSTANCE);
+                m.tell(peersLost);
             }
         }
         return this;

@@ -60,8 +60,14 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
     public record Tick(long now, long basis, long epoch) implements Command {
     }
 
-    /** Wake a quiesced member (its leader's node may have failed). */
-    public enum Wake implements Command { INSTANCE }
+    /**
+     * From the host: a peer node left its Receptionist listing (unreachable to the failure detector, downed or
+     * removed); {@code reachable} are the nodes still listed, this one included. A quiesced member wakes if its group
+     * may need it: its leader is not reachable (its followers must elect another), or it leads without a reachable
+     * quorum (CheckQuorum must run to step it down). Other quiesced members sleep on.
+     */
+    public record PeersLost(Set<String> reachable) implements Command {
+    }
 
     private enum Flush implements Command { INSTANCE }
 
@@ -237,7 +243,7 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
                     core.step(c.message());
                 }))
                 .onMessage(Tick.class, this::onTick)
-                .onMessage(Wake.class, c -> input(core::wake))
+                .onMessage(PeersLost.class, c -> affectedBy(c.reachable()) ? input(core::wake) : this)
                 .onMessage(Propose.class, this::onPropose)
                 .onMessage(Read.class, this::onRead)
                 .onMessage(TransferLeadership.class, this::onTransfer)
@@ -269,6 +275,29 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
         List<String> voters = new ArrayList<>(new java.util.TreeSet<>(core.configuration().voters()));
         int i = voters.indexOf(memberId);
         return i < 0 ? 0 : Math.floorMod(i - Math.floorMod(groupId.hashCode(), voters.size()), voters.size());
+    }
+
+    /** See {@link PeersLost}: whether this member must wake when only {@code reachable} nodes are left. */
+    private boolean affectedBy(Set<String> reachable) {
+        return wakesOnPeersLost(core.isQuiesced(), memberId, core.leader(), core.configuration(), reachable);
+    }
+
+    /**
+     * The rule of {@link PeersLost}: a quiesced member wakes when its leader is unknown or not reachable, or when it
+     * leads and the reachable nodes (itself included) hold no quorum of its configuration (both halves if joint).
+     */
+    static boolean wakesOnPeersLost(boolean quiesced, String self, String leader, Configuration configuration,
+                                    Set<String> reachable) {
+        if (!quiesced) {
+            return false;
+        }
+        if (leader == null) {
+            return true;
+        }
+        if (!leader.equals(self)) {
+            return !reachable.contains(leader);
+        }
+        return !configuration.hasQuorum(m -> m.equals(self) || reachable.contains(m));
     }
 
     private Behavior<Command> onTick(Tick t) {
