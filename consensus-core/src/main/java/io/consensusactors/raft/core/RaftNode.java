@@ -323,7 +323,10 @@ public final class RaftNode {
             idle &= pr.match == log.lastIndex();
         }
         idleTicks = idle ? idleTicks + config.heartbeatTicks() : 0;
-        if (idleTicks >= config.quiesceAfterTicks()) {
+        // only a leader that heard from a quorum since the last CheckQuorum round may quiesce: a woken leader cut off
+        // from its followers must stay awake until CheckQuorum steps it down (else it would keep the role, asleep)
+        if (idleTicks >= config.quiesceAfterTicks() && (!config.checkQuorum() || configuration().hasQuorum(
+                m -> m.equals(id) || (progress.containsKey(m) && progress.get(m).recentActive)))) {
             broadcastHeartbeat(true);
             quiesced = true;
             return true;
@@ -341,6 +344,10 @@ public final class RaftNode {
             // before quiescing would last too long. Lease reads wait for a heartbeat round sent after waking.
             leaseUntil = 0;
             roundSentAt.clear();
+            // followers heard from before quiescence prove nothing now: they must answer again before it re-quiesces
+            for (Progress pr : progress.values()) {
+                pr.recentActive = false;
+            }
         }
     }
 

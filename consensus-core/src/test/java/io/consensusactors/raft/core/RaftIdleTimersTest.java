@@ -126,6 +126,30 @@ class RaftIdleTimersTest {
     }
 
     /**
+     * A quiesced leader woken because its followers' nodes became unreachable must not quiesce again before
+     * CheckQuorum has run (Raft §6.2, leader stickiness / check quorum): with no answer from any follower it steps
+     * down within two election timeouts, whatever quiesce-after is (here 4 ticks, below the election timeout).
+     */
+    @Test
+    void aWokenLeaderCutOffFromItsFollowersStepsDownInsteadOfQuiescingAgain() {
+        RaftNode a = leaderWithCommittedNoop(CFG.withPreVote(false).withQuiesceAfter(4));
+        a.step(new RaftMessage.AppendEntriesResponse(a.term(), "c", "a", true, 1, 0, 0));
+        drain(a);
+        for (int i = 0; i < 20 && !a.isQuiesced(); i++) {
+            a.tick();
+            drain(a);
+        }
+        assertTrue(a.isQuiesced(), "an idle leader that heard from a quorum quiesces");
+        a.wake(); // the host lost the followers' nodes
+        for (int t = 0; t < 2 * ELECTION && a.role() == Role.LEADER; t++) {
+            a.tick();
+            drain(a); // nothing reaches b or c, nothing comes back
+            assertFalse(a.isQuiesced() && a.role() == Role.LEADER, "tick " + t + ": re-quiesced as a cut-off leader");
+        }
+        assertEquals(Role.FOLLOWER, a.role(), "CheckQuorum stepped the cut-off leader down");
+    }
+
+    /**
      * Start storm: after a start, only the preferred member (rank 0) campaigns within the first two election
      * timeouts; the others would only if it failed. Only timing changes: it wins with ordinary votes.
      */
