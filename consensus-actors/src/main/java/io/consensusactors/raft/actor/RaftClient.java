@@ -297,7 +297,7 @@ public final class RaftClient {
                 case READ:
                     return new RaftHost.ClientRead(r.groupId, r.payload, r.consistency, r.attemptId, replyAdapter);
                 default:
-                    return new RaftHost.ToMember(r.groupId, r.admin.apply(r.attemptId, replyAdapter));
+                    return RaftHost.MemberAdmin.of(r.groupId, r.admin.apply(r.attemptId, replyAdapter)); // may cross nodes
             }
         }
 

@@ -80,8 +80,26 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                              ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
     }
 
-    /** Administrative requests forwarded to the local member of a group. */
+    /** Requests forwarded to the local member of a group (from this node only: not serializable). */
     public record ToMember(String groupId, RaftMember.Command command) implements Command {
+    }
+
+    /**
+     * An administrative request for the local member of a group that may come from another node (a
+     * {@link RaftClient} sends it to the leader's host): exactly one of {@code transfer} and {@code change} is set.
+     */
+    public record MemberAdmin(String groupId, RaftMember.TransferLeadership transfer,
+                              RaftMember.ChangeMembership change) implements Command, CborSerializable {
+
+        static Command of(String groupId, RaftMember.Command command) {
+            if (command instanceof RaftMember.TransferLeadership t) {
+                return new MemberAdmin(groupId, t, null);
+            }
+            if (command instanceof RaftMember.ChangeMembership c) {
+                return new MemberAdmin(groupId, null, c);
+            }
+            return new ToMember(groupId, command);
+        }
     }
 
     record MemberStarted(String groupId, ActorRef<RaftMember.Command> member) implements Command {
@@ -192,6 +210,8 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 .onMessage(ClientPropose.class, this::onClientPropose)
                 .onMessage(ClientRead.class, this::onClientRead)
                 .onMessage(ToMember.class, this::onToMember)
+                .onMessage(MemberAdmin.class, a -> onToMember(new ToMember(a.groupId(),
+                        a.transfer() != null ? a.transfer() : a.change())))
                 .onMessage(MemberStarted.class, m -> {
                     members.put(m.groupId(), m.member());
                     return this;

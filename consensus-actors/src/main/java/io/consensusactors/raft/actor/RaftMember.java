@@ -431,6 +431,11 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
     }
 
     private Behavior<Command> onTransfer(TransferLeadership t) {
+        if (!core.isLeader()) {
+            // a client with a stale leader cache: let it follow the hint, as for proposals
+            t.replyTo().tell(new ClientReply.NotLeader(t.requestId(), groupId, core.leader()));
+            return this;
+        }
         boolean ok = core.transferLeadership(t.to());
         t.replyTo().tell(ok ? new ClientReply.Ok(t.requestId(), new byte[0])
                 : new ClientReply.Rejected(t.requestId(), "cannot transfer leadership of " + groupId + " from " + memberId + " to "
