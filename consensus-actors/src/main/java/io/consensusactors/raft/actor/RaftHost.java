@@ -261,8 +261,12 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
             return null;
         }
         Supplier<StateMachine> factory = () -> machines.apply(groupId);
+        // first elections of many groups started together spread over one tick per 50 groups already hosted
+        int spread = Math.max(settings.firstElectionSpreadTicks(), members.size() / 50);
+        RaftSettings memberSettings = spread == settings.firstElectionSpreadTicks() ? settings
+                : settings.withFirstElectionSpreadTicks(spread);
         Behavior<RaftMember.Command> behavior = Behaviors.supervise(
-                        RaftMember.create(groupId, nodeId, voters, factory, settings, getContext().getSelf(), nodeLog))
+                        RaftMember.create(groupId, nodeId, voters, factory, memberSettings, getContext().getSelf(), nodeLog))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
         m = getContext().spawn(behavior, "group-" + java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8));
         getContext().watch(m);

@@ -42,6 +42,12 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
         }
     }
 
+    public RaftSettings withFirstElectionSpreadTicks(int ticks) {
+        return new RaftSettings(tickInterval, core, compactAfterEntries, journalSnapshotEvery, maxSessions,
+                sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
+                ticks);
+    }
+
     public RaftSettings withCore(RaftConfig c) {
         return new RaftSettings(tickInterval, c, compactAfterEntries, journalSnapshotEvery, maxSessions,
                 sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
