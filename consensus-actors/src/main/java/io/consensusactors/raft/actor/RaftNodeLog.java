@@ -81,8 +81,6 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
     private final List<Command> waiting = new ArrayList<>();
     private boolean ready;
     private boolean busy;
-    private long writes;
-    private long batches;
 
     public static PersistenceId persistenceId(String nodeId) {
         return PersistenceId.of("raft-node", nodeId, "|");
@@ -136,13 +134,11 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
         int r = 0;
         for (Command c : d.batch()) {
             if (c instanceof Append a) {
-                writes++;
                 a.replyTo().tell(new RaftMember.Persisted(a.token()));
             } else if (c instanceof Recover rec) {
                 rec.replyTo().tell(new RaftMember.Recovered(d.recovered().get(r++)));
             }
         }
-        batches++;
         return flush();
     }
 
