@@ -114,12 +114,18 @@ class IdleGroupsTest {
     }
 
     static Map<String, RaftMember.Status> statuses(ActorTestKit kit, ActorRef<RaftHost.Command> host) {
+        return statuses(kit, host, GROUPS, IdleGroupsTest::group);
+    }
+
+    /** The statuses of the host's members of groups {@code name(0) .. name(groups - 1)}, by group id. */
+    static Map<String, RaftMember.Status> statuses(ActorTestKit kit, ActorRef<RaftHost.Command> host, int groups,
+                                                   java.util.function.IntFunction<String> name) {
         TestProbe<RaftMember.Status> p = kit.createTestProbe();
-        for (int g = 0; g < GROUPS; g++) {
-            host.tell(new RaftHost.GetMemberStatus(group(g), p.getRef()));
+        for (int g = 0; g < groups; g++) {
+            host.tell(new RaftHost.GetMemberStatus(name.apply(g), p.getRef()));
         }
         Map<String, RaftMember.Status> out = new LinkedHashMap<>();
-        for (int i = 0; i < GROUPS; i++) {
+        for (int i = 0; i < groups; i++) {
             RaftMember.Status s = p.receiveMessage(Duration.ofSeconds(20));
             out.put(s.groupId(), s);
         }

@@ -297,20 +297,11 @@ class QuiescedPartitionTest {
     }
 
     static boolean isLeader(RaftMember.Status s) {
-        return s != null && s.role() == Role.LEADER;
+        return IdleGroupsTest.isLeader(s);
     }
 
     static Map<String, RaftMember.Status> statuses(ActorTestKit kit, ActorRef<RaftHost.Command> host) {
-        TestProbe<RaftMember.Status> p = kit.createTestProbe();
-        for (int g = 0; g < GROUPS; g++) {
-            host.tell(new RaftHost.GetMemberStatus(group(g), p.getRef()));
-        }
-        Map<String, RaftMember.Status> out = new LinkedHashMap<>();
-        for (int i = 0; i < GROUPS; i++) {
-            RaftMember.Status s = p.receiveMessage(Duration.ofSeconds(20));
-            out.put(s.groupId(), s);
-        }
-        return out;
+        return IdleGroupsTest.statuses(kit, host, GROUPS, QuiescedPartitionTest::group);
     }
 
     static void awaitAllQuiesced(Map<String, ActorTestKit> kits, Map<String, ActorRef<RaftHost.Command>> hosts)
