@@ -7,8 +7,13 @@ import io.consensusactors.raft.core.RaftCodec;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingResult;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,6 +22,9 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The node log: every member of a node writes through it. Properties: writes of several groups that wait together
- * leave in ONE journal event (node-level group commit) and each writer is answered only after it; each group
+ * (while another write is in flight) leave in ONE journal event (node-level group commit) and each writer is
+ * answered only after it; each group
  * recovers exactly its own hard state and entries from the interleaved journal, also through a journal snapshot
  * (Raft §5.2/§5.3: a restarted member never starts from less than it made durable); a member's {@code Recover}
  * is answered only after every write received before it is durable (a restarted member must not miss a vote of its
@@ -72,21 +81,42 @@ class RaftNodeLogTest {
     }
 
     @Test
-    void writesOfSeveralGroupsWaitingTogetherLeaveInOneJournalEvent() {
+    void writesOfSeveralGroupsWaitingTogetherLeaveInOneJournalEvent() throws Exception {
+        // the journal holds its first write until the test releases it, so the next four arrive while it is in flight
+        CountDownLatch firstWriteStarted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean first = new AtomicBoolean(true);
+        journal.withPolicy(new ProcessingPolicy<JournalOperation>() {
+            @Override
+            public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+                if (op instanceof WriteEvents && first.compareAndSet(true, false)) {
+                    firstWriteStarted.countDown();
+                    try {
+                        release.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return ProcessingSuccess.getInstance();
+            }
+        });
         ActorRef<RaftNodeLog.Command> log = spawnLog(1000);
         List<TestProbe<RaftMember.Command>> members = new ArrayList<>();
         for (int g = 0; g < 5; g++) {
-            TestProbe<RaftMember.Command> p = kit.createTestProbe();
-            members.add(p);
-            // sent while the log is still recovering: all five wait together
-            log.tell(new RaftNodeLog.Append(write("g" + g, 1, "n1", 1, 3), 7 + g, p.getRef()));
+            members.add(kit.createTestProbe());
         }
+        log.tell(new RaftNodeLog.Append(write("g0", 1, "n1", 1, 3), 7, members.get(0).getRef()));
+        assertTrue(firstWriteStarted.await(20, TimeUnit.SECONDS), "the first write reached the journal");
+        for (int g = 1; g < 5; g++) {
+            log.tell(new RaftNodeLog.Append(write("g" + g, 1, "n1", 1, 3), 7 + g, members.get(g).getRef()));
+        }
+        release.countDown();
         for (int g = 0; g < 5; g++) {
             assertEquals(new RaftMember.Persisted(7 + g), members.get(g).receiveMessage());
         }
         List<Object> events = journal.persistedInStorage(RaftNodeLog.persistenceId("n1").id());
-        assertEquals(1, events.size(), "one journal write for the five groups: " + events);
-        assertEquals(5, ((RaftNodeLog.Written) events.get(0)).writes().size());
+        assertEquals(2, events.size(), "the first write, then one journal write for the four that waited: " + events);
+        assertEquals(4, ((RaftNodeLog.Written) events.get(1)).writes().size());
     }
 
     @Test
