@@ -385,6 +385,10 @@ public final class RaftLoad {
             List<String> names = NODES.stream().sorted().toList();
             for (int i = 0; i < names.size(); i++) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.nodeHeap));
+                String extra = System.getProperty("raftload.node-jvm-args", "").replace("{node}", names.get(i));
+                if (!extra.isBlank()) {
+                    cmd.addAll(List.of(extra.trim().split("\\s+"))); // e.g. JFR or GC logging, {node} = node name
+                }
                 for (String property : INHERITED_PROPERTIES) {
                     if (System.getProperty(property) != null) {
                         cmd.add("-D" + property + "=" + System.getProperty(property));

@@ -31,10 +31,13 @@ public final class PersistenceSettings {
     public final String password;
     public final int poolSize;
     public final boolean createSchema;
+    /** An H2 file database whose journal forces the file to stable storage before acknowledging a write. */
+    public final boolean fsync;
 
     private PersistenceSettings(Database database, String jdbcUrl, String user, String password, int poolSize,
-                                boolean createSchema) {
+                                boolean createSchema, boolean fsync) {
         this.database = database;
+        this.fsync = fsync;
         this.jdbcUrl = jdbcUrl;
         this.user = user;
         this.password = password;
@@ -63,12 +66,12 @@ public final class PersistenceSettings {
                 String fileName = shared ? c.getString("h2.shared-name") : node;
                 String file = Path.of(dataDir).toAbsolutePath().resolve(fileName).toString().replace('\\', '/');
                 String url = "jdbc:h2:file:" + file + c.getString("h2.url-options") + (shared ? ";AUTO_SERVER=TRUE" : "");
-                return new PersistenceSettings(Database.H2, url, "sa", "", pool, createSchema);
+                return new PersistenceSettings(Database.H2, url, "sa", "", pool, createSchema, c.getBoolean("h2.fsync"));
             }
             case "h2-mem": {
                 String node = c.getString("node-name");
                 String url = "jdbc:h2:mem:" + node + ";DB_CLOSE_DELAY=-1" + c.getString("h2.url-options");
-                return new PersistenceSettings(Database.H2, url, "sa", "", pool, createSchema);
+                return new PersistenceSettings(Database.H2, url, "sa", "", pool, createSchema, false);
             }
             case "postgres":
             case "postgresql": {
@@ -82,7 +85,7 @@ public final class PersistenceSettings {
                             + url + "'");
                 }
                 return new PersistenceSettings(Database.POSTGRES, url, c.getString("postgres.user"),
-                        c.getString("postgres.password"), pool, createSchema);
+                        c.getString("postgres.password"), pool, createSchema, false);
             }
             default:
                 throw new IllegalArgumentException("unknown " + PREFIX + ".database '" + name
@@ -128,6 +131,9 @@ public final class PersistenceSettings {
     public Config toPekkoConfig() {
         Map<String, Object> m = new HashMap<>();
         m.put("pekko.persistence.journal.plugin", "jdbc-journal");
+        if (fsync) {
+            m.put("jdbc-journal.class", SyncingJdbcJournal.class.getName());
+        }
         m.put("pekko.persistence.snapshot-store.plugin", "jdbc-snapshot-store");
         m.put("pekko.persistence.state.plugin", "jdbc-durable-state-store");
         m.put("pekko.persistence.journal.auto-start-journals", java.util.List.of("jdbc-journal"));
