@@ -32,7 +32,8 @@ public final class RaftLoadNode {
 
     /** Cluster settings shared by the node JVMs and the client JVM. */
     static Config clusterConfig(String host, int port, String seed, String role) {
-        return ConfigFactory.parseString(String.join("\n",
+        // system properties first, so that -Dpekko.... given to RaftLoad (and passed on to the nodes) still win
+        return ConfigFactory.systemProperties().withFallback(ConfigFactory.parseString(String.join("\n",
                 "pekko.loglevel = " + System.getProperty("raftload.loglevel", "WARNING"),
                 "pekko.loggers = [\"org.apache.pekko.event.slf4j.Slf4jLogger\"]",
                 "pekko.logging-filter = \"org.apache.pekko.event.slf4j.Slf4jLoggingFilter\"",
@@ -43,7 +44,14 @@ public final class RaftLoadNode {
                 "pekko.cluster.seed-node-timeout = 1s",
                 "pekko.cluster.roles = [\"" + role + "\"]",
                 "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
-                "pekko.coordinated-shutdown.exit-jvm = off"));
+                "pekko.coordinated-shutdown.exit-jvm = off",
+                // one dispatcher sized to the cores for everything, as in conf/application.conf (batch 8)
+                "pekko.actor.default-dispatcher.fork-join-executor.parallelism-min = 2",
+                "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 64",
+                "pekko.actor.internal-dispatcher = \"pekko.actor.default-dispatcher\"",
+                "pekko.remote.artery.advanced.use-dispatcher = \"pekko.actor.default-dispatcher\"",
+                "jdbc-journal.plugin-dispatcher = \"pekko.actor.default-dispatcher\"",
+                "jdbc-snapshot-store.plugin-dispatcher = \"pekko.actor.default-dispatcher\"")));
     }
 
     public static void main(String[] args) throws IOException {
