@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Makes what an H2 file database has committed survive an operating-system crash or power loss. H2 (2.2) never
@@ -81,6 +82,12 @@ public final class H2FileSync {
         }
         thread.execute(this::closeConnection); // after any sync still queued
         thread.shutdown();
+        try {
+            // wait, so that a node restarted in this JVM does not open the file while this connection still closes it
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Runs on the sync thread only. */
