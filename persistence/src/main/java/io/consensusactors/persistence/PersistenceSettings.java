@@ -21,6 +21,8 @@ import java.util.Map;
 public final class PersistenceSettings {
 
     public static final String PREFIX = "consensus-actors.persistence";
+    /** The Slick database that journal, snapshot store, read journal and durable state share (its {@code db} block). */
+    public static final String SHARED_DB = "pekko-persistence-jdbc.shared-databases.slick";
 
     /** The database a node writes to. */
     public enum Database { H2, POSTGRES }
@@ -37,12 +39,12 @@ public final class PersistenceSettings {
     private PersistenceSettings(Database database, String jdbcUrl, String user, String password, int poolSize,
                                 boolean createSchema, boolean fsync) {
         this.database = database;
-        this.fsync = fsync;
         this.jdbcUrl = jdbcUrl;
         this.user = user;
         this.password = password;
         this.poolSize = poolSize;
         this.createSchema = createSchema;
+        this.fsync = fsync;
     }
 
     /** Reads and validates {@code consensus-actors.persistence} (falling back to this module's reference.conf). */
@@ -138,7 +140,7 @@ public final class PersistenceSettings {
         m.put("pekko.persistence.state.plugin", "jdbc-durable-state-store");
         m.put("pekko.persistence.journal.auto-start-journals", java.util.List.of("jdbc-journal"));
         m.put("pekko.persistence.snapshot-store.auto-start-snapshot-stores", java.util.List.of("jdbc-snapshot-store"));
-        String db = "pekko-persistence-jdbc.shared-databases.slick";
+        String db = SHARED_DB;
         m.put(db + ".profile", database == Database.H2 ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$");
         m.put(db + ".db.url", jdbcUrl);
         m.put(db + ".db.user", user);

@@ -25,7 +25,7 @@ public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
     public SyncingJdbcJournal(Config config) {
         super(config);
         Config root = context().system().settings().config();
-        String db = "pekko-persistence-jdbc.shared-databases.slick.db.";
+        String db = PersistenceSettings.SHARED_DB + ".db.";
         this.sync = H2FileSync.acquire(root.getString(db + "url"), root.getString(db + "user"),
                 root.getString(db + "password"));
     }

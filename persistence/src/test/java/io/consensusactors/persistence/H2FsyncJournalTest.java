@@ -38,7 +38,7 @@ class H2FsyncJournalTest {
     void everyAcknowledgedWriteWasFollowedByAFileSync() {
         Config config = systemConfig(PersistenceSettings.h2(dataDir, "fsync-node"));
         assertEquals(SyncingJdbcJournal.class.getName(), config.getString("jdbc-journal.class"));
-        String url = config.getString("pekko-persistence-jdbc.shared-databases.slick.db.url");
+        String url = config.getString(PersistenceSettings.SHARED_DB + ".db.url");
         SchemaInitializer.createIfNotExists(config);
         ActorTestKit kit = ActorTestKit.create("fsync", config);
         try {
