@@ -2,6 +2,7 @@ package io.consensusactors.bench;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import io.consensusactors.entity.ConsensusEntities;
 import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
@@ -44,14 +45,10 @@ public final class RaftLoadNode {
                 "pekko.cluster.seed-node-timeout = 1s",
                 "pekko.cluster.roles = [\"" + role + "\"]",
                 "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
-                "pekko.coordinated-shutdown.exit-jvm = off",
-                // one dispatcher sized to the cores for everything, as in conf/application.conf (batch 8)
-                "pekko.actor.default-dispatcher.fork-join-executor.parallelism-min = 2",
-                "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 64",
-                "pekko.actor.internal-dispatcher = \"pekko.actor.default-dispatcher\"",
-                "pekko.remote.artery.advanced.use-dispatcher = \"pekko.actor.default-dispatcher\"",
-                "jdbc-journal.plugin-dispatcher = \"pekko.actor.default-dispatcher\"",
-                "jdbc-snapshot-store.plugin-dispatcher = \"pekko.actor.default-dispatcher\"")));
+                "pekko.coordinated-shutdown.exit-jvm = off")))
+                // one dispatcher sized to the cores for everything, as conf/application.conf includes it
+                .withFallback(ConfigFactory.parseResources("consensus-actors-one-dispatcher.conf",
+                        ConfigParseOptions.defaults().setAllowMissing(false)));
     }
 
     public static void main(String[] args) throws IOException {
