@@ -9,6 +9,8 @@ import scala.jdk.javaapi.FutureConverters;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
 
+import java.util.concurrent.Executor;
+
 /**
  * Pekko Persistence JDBC's journal on an H2 file database, made durable: a write is acknowledged (and the
  * persistent actor's callback runs) only after the database file was forced to stable storage ({@link H2FileSync},
@@ -19,6 +21,8 @@ import scala.util.Try;
  * PostgreSQL needs no such step (a commit returns after the server flushed its WAL, {@code synchronous_commit = on}).
  */
 public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
+
+    private static final Executor DIRECT = Runnable::run;
 
     private final H2FileSync sync;
 
@@ -32,8 +36,11 @@ public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
 
     @Override
     public Future<Seq<Try<BoxedUnit>>> asyncWriteMessages(Seq<AtomicWrite> messages) {
+        // thenComposeAsync on the completing thread, not thenCompose: the CompletableFuture that asJava returns turns
+        // thenCompose into thenComposeAsync on the common pool, which on a machine of two cores or fewer (pool of one
+        // thread) is a new thread per call — one thread started per journal write
         return FutureConverters.asScala(FutureConverters.asJava(super.asyncWriteMessages(messages))
-                .thenCompose(results -> sync.request().thenApply(done -> results)));
+                .thenComposeAsync(results -> sync.request().thenApply(done -> results), DIRECT));
     }
 
     @Override

@@ -80,6 +80,39 @@ class H2FsyncJournalTest {
         assertNull(H2FileSync.opened(url), "the sync connection closes with the last journal");
     }
 
+    /**
+     * The wait for the sync costs no thread: a write is completed on the thread that finished it. (The
+     * CompletableFuture Scala's converters return makes every non-async continuation async on the common pool, a new
+     * thread per task where that pool has one thread: on machines of two cores or fewer, which is where this test
+     * can see the difference.)
+     */
+    @Test
+    void aWriteStartsNoThread() {
+        Config config = systemConfig(PersistenceSettings.h2(dataDir, "threads-node"));
+        SchemaInitializer.createIfNotExists(config);
+        ActorTestKit kit = ActorTestKit.create("fsync-threads", config);
+        try {
+            TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
+            ActorRef<AbstractJournalRecoveryTest.Command> entity =
+                    kit.spawn(AbstractJournalRecoveryTest.listEntity("threads-1", 0));
+            for (int i = 0; i < 20; i++) { // pools started, sync thread running
+                entity.tell(new AbstractJournalRecoveryTest.Add("warm-" + i, probe.getRef()));
+                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+            }
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            long started = threads.getTotalStartedThreadCount();
+            int writes = 200;
+            for (int i = 0; i < writes; i++) {
+                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
+                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+            }
+            long more = threads.getTotalStartedThreadCount() - started;
+            assertTrue(more < writes / 10, more + " threads started during " + writes + " writes");
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
     @Test
     void fsyncOffAndInMemoryDatabasesUseThePlainJournal() {
         Config off = systemConfig(ConfigFactory.parseString("consensus-actors.persistence.h2.fsync = off")
