@@ -1210,17 +1210,56 @@ public final class RaftNode {
 
     /** Tells the member that everything in {@code ready} was persisted, sent and applied. */
     public void advance(Ready ready) {
+        handedOff();
+        persisted(ready);
+    }
+
+    /**
+     * Pipelined writes: everything in {@code ready} was done except its durable write, which is under way —
+     * {@link Ready#messages()} sent, committed entries applied, read states taken — and the member takes input
+     * again. Call {@link #persisted(Ready)} once that write is durable (writes become durable in the order of their
+     * readies), and send {@link Ready#messagesAfterPersist()} only then: until it, this member does not count the
+     * ready's entries as its own in a quorum, nor does any follower's acknowledgement claim them.
+     *
+     * <p>Only for a ready that {@link Ready#canPipeline() can be pipelined}: a new term or vote, or an installed
+     * snapshot, must be durable before the member takes any further input ({@link #advance}). Applying committed
+     * entries that are not yet durable here is safe: they are committed, hence durable on a quorum.
+     */
+    public void advanceBeforePersisted(Ready ready) {
+        if (!ready.canPipeline()) {
+            throw new IllegalStateException("a ready with a new hard state or snapshot must be durable before the "
+                    + "member takes more input: use advance() after writing it");
+        }
+        handedOff();
+    }
+
+    /**
+     * The write of {@code ready} (handed off by {@link #advanceBeforePersisted}) is durable. May be called while a
+     * later ready is outstanding (writes complete in order, a later one may be waiting for them).
+     */
+    public void persisted(Ready ready) {
+        List<Entry> written = ready.entries();
+        // entries replaced since (a log conflict handled after this ready) do not become stable with it; by log
+        // matching, the last written entry still in the log vouches for every one before it
+        for (int i = written.size() - 1; i >= 0; i--) {
+            Entry e = written.get(i);
+            if (log.term(e.index()) == e.term()) {
+                if (e.index() > stableIndex) {
+                    stableIndex = e.index();
+                    if (role == Role.LEADER && maybeCommit()) {
+                        commitDirty = true;
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    private void handedOff() {
         if (!readyOutstanding) {
             throw new IllegalStateException("advance() without an outstanding ready()");
         }
         readyOutstanding = false;
-        long persisted = ready.lastEntryIndex();
-        if (persisted > 0 && log.term(persisted) == ready.entries().get(ready.entries().size() - 1).term()) {
-            stableIndex = Math.max(stableIndex, persisted);
-        }
-        if (role == Role.LEADER && persisted > 0 && maybeCommit()) {
-            commitDirty = true;
-        }
     }
 
     private void checkNoReadyOutstanding() {

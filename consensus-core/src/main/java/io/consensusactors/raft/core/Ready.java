@@ -25,6 +25,14 @@ public record Ready(HardState hardState, List<Entry> entries, Snapshot snapshot,
         return hardState != null || !entries.isEmpty() || snapshot != null;
     }
 
+    /**
+     * Whether the member may take more input while this ready is being written ({@link RaftNode#advanceBeforePersisted}):
+     * no new term or vote, no snapshot to install.
+     */
+    public boolean canPipeline() {
+        return hardState == null && snapshot == null;
+    }
+
     public boolean isEmpty() {
         return !needsPersistence() && messages.isEmpty() && messagesAfterPersist.isEmpty() && committed.isEmpty()
                 && readStates.isEmpty();

@@ -554,6 +554,68 @@ class RaftNodeTest {
         assertEquals(List.of(index), drain(a).committed().stream().map(Entry::index).toList());
     }
 
+    /**
+     * Pipelined writes: a leader that handed its entry off (advanceBeforePersisted) takes more input at once but
+     * still counts its own copy only once that write is durable (persisted).
+     */
+    @Test
+    void pipelinedLeaderCountsItselfOnlyOnceTheWriteIsDurable() {
+        RaftNode a = leaderWithCommittedNoop(PLAIN);
+        long first = ((ProposeResult.Accepted) a.propose(7, 1, new byte[]{1})).index();
+        Ready w1 = a.ready();
+        assertTrue(w1.canPipeline(), "entries only: " + w1);
+        a.advanceBeforePersisted(w1);
+        long second = ((ProposeResult.Accepted) a.propose(7, 2, new byte[]{2})).index(); // input while w1 is written
+        Ready w2 = a.ready();
+        a.advanceBeforePersisted(w2);
+        a.step(new AppendEntriesResponse(1, "b", "a", true, second, 0, 0));
+        assertEquals(first - 1, a.commitIndex(), "b alone is no majority while the leader's writes are in flight");
+        a.persisted(w1);
+        assertEquals(first, a.commitIndex(), "leader's durable copy of the first entry + b");
+        a.persisted(w2);
+        assertEquals(second, a.commitIndex());
+        assertEquals(List.of(first, second), drain(a).committed().stream().map(Entry::index).toList());
+    }
+
+    /** A new term or vote must be durable before the member takes more input: it cannot be pipelined. */
+    @Test
+    void aReadyWithANewHardStateCannotBePipelined() {
+        RaftNode b = node("b", PLAIN, ABC);
+        b.step(new RequestVote(1, "a", "b", 0, 0, false, false));
+        Ready vote = b.ready();
+        assertNotNull(vote.hardState(), "the vote is part of the hard state");
+        assertFalse(vote.canPipeline());
+        assertThrows(IllegalStateException.class, () -> b.advanceBeforePersisted(vote));
+        b.advance(vote);
+        assertEquals(1, ofType(vote.messagesAfterPersist(), RequestVoteResponse.class).size(),
+                "the vote leaves only after it is durable");
+    }
+
+    /** Entries replaced (log conflict, §5.3) while their write was in flight do not become stable with it. */
+    @Test
+    void pipelinedEntriesReplacedBeforeTheirWriteCompletesAreNotStable() {
+        RaftNode b = restored("b", PLAIN, Configuration.of(ABC), new HardState(2, null, 0), 1);
+        b.step(new AppendEntries(2, "a", "b", 1, 1, List.of(
+                new Entry(2, 2, Entry.Type.COMMAND, 0, 0, new byte[]{2}),
+                new Entry(3, 2, Entry.Type.COMMAND, 0, 0, new byte[]{3})), 0));
+        Ready w1 = b.ready();
+        assertTrue(w1.canPipeline());
+        b.advanceBeforePersisted(w1);
+        // term 3's leader overwrites index 3 (b adopts term 3: that ready is written before anything else)
+        b.step(new AppendEntries(3, "c", "b", 2, 2, List.of(new Entry(3, 3, Entry.Type.COMMAND, 0, 0, new byte[]{9})), 0));
+        Ready w2 = b.ready();
+        assertFalse(w2.canPipeline(), "a new term");
+        b.persisted(w1); // completes while w2 waits for it
+        assertEquals(2, stableOf(b), "2@2 is stable, 3@2 was replaced");
+        b.advance(w2);
+        assertEquals(3, stableOf(b));
+        assertEquals(3, b.termAt(3));
+    }
+
+    private static long stableOf(RaftNode n) {
+        return n.matchIndex(n.id());
+    }
+
     // ------------------------------------------------------------------ §6.4 ReadIndex
 
     /**

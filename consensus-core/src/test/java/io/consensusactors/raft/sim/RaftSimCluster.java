@@ -50,6 +50,15 @@ public final class RaftSimCluster {
     public long clock;
     public boolean crashMidReady;
     /**
+     * Write like the actor shell with pipelining: a ready that {@link Ready#canPipeline() can be pipelined} is handed
+     * off at once ({@link RaftNode#advanceBeforePersisted}) and becomes durable later, in order, at a random step
+     * ({@link RaftNode#persisted}); a crash loses the writes still in flight. A ready with a new term, vote or
+     * snapshot waits for the writes before it and is written at once, as without pipelining.
+     */
+    public boolean pipelined;
+    /** Pipelining: the chance per tick that a member's oldest write in flight becomes durable (then the next, ...). */
+    public double writeCompletion = 0.5;
+    /**
      * Tick like the actor shell: a member is ticked only when {@link RaftNode#ticksUntilTimer()} ticks are owed, and
      * catches up on owed ticks before it steps a message; no ticks count while it is quiesced.
      */
@@ -90,6 +99,8 @@ public final class RaftSimCluster {
         private long lastLeaderCheckTerm;
         public int restarts;
         int owedTicks;
+        /** Writes handed off and not yet durable, oldest first. */
+        final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
 
         Member(String id, int index) {
             this.id = id;
@@ -104,6 +115,14 @@ public final class RaftSimCluster {
         public String toString() {
             return node == null ? id + "[down]" : node + (node.isLeader() ? " " + node.describeProgress() : "");
         }
+    }
+
+    /**
+     * A write under way: the ready, the commit index its hard state records (taken when it was handed off), and
+     * messages of later readies that must wait for it (they were to be sent after persisting, and the member's
+     * writes are durable in order).
+     */
+    private record InFlight(Ready ready, long commit, List<RaftMessage> after) {
     }
 
     public RaftSimCluster(long seed, int size, int voters, RaftConfig config) {
@@ -163,7 +182,8 @@ public final class RaftSimCluster {
         if (m.node == null) {
             return;
         }
-        note("CRASH " + m.id);
+        note("CRASH " + m.id + (m.inFlight.isEmpty() ? "" : " losing " + m.inFlight.size() + " writes in flight"));
+        m.inFlight.clear();
         m.node = null;
         m.sm = null;
         m.pendingReadKeys.clear();
@@ -185,6 +205,7 @@ public final class RaftSimCluster {
     /** One tick: deliver due messages, then tick every live member. */
     public void tick() {
         now++;
+        completeWritesAtRandom();
         deliverDue();
         for (Member m : members) {
             if (m.up() && !lazyTicks) {
@@ -208,6 +229,35 @@ public final class RaftSimCluster {
             catchUp(to);
             to.node.step(e.message());
             drain(to);
+        }
+    }
+
+    /** Pipelining: some writes in flight become durable (each member's in order). */
+    private void completeWritesAtRandom() {
+        for (Member m : members) {
+            boolean any = false;
+            while (m.up() && !m.inFlight.isEmpty() && rng.nextDouble() < writeCompletion) {
+                completeWrite(m);
+                any = true;
+            }
+            if (any) {
+                drain(m);
+            }
+        }
+    }
+
+    /** The oldest write in flight of {@code m} is durable: persist it, send what waited for it, tell the member. */
+    private void completeWrite(Member m) {
+        InFlight w = m.inFlight.pollFirst();
+        persist(m, w.ready(), w.commit());
+        send(m, w.ready().messagesAfterPersist());
+        send(m, w.after());
+        m.node.persisted(w.ready());
+    }
+
+    private void completeAllWrites(Member m) {
+        while (!m.inFlight.isEmpty()) {
+            completeWrite(m);
         }
     }
 
@@ -267,37 +317,61 @@ public final class RaftSimCluster {
         while (m.node != null && m.node.hasReady()) {
             RaftNode node = m.node;
             Ready r = node.ready();
+            long commit = node.commitIndex();
+            for (Entry e : r.entries()) {
+                checkLogMatching(m, e);
+            }
             send(m, r.messages());
             if (crashMidReady && r.needsPersistence() && rng.nextInt(500) == 0) {
                 // crash after sending but before the write reached the disk
-                note("CRASH-MID-READY " + m.id + " losing " + r.entries().size() + " entries");
+                note("CRASH-MID-READY " + m.id + " losing " + r.entries().size() + " entries and "
+                        + m.inFlight.size() + " writes in flight");
+                m.inFlight.clear();
                 m.node = null;
                 m.sm = null;
                 return;
             }
-            persist(m, r);
-            send(m, r.messagesAfterPersist());
-            if (r.snapshot() != null) {
-                m.sm.restore(r.snapshot().data());
+            if (pipelined && r.needsPersistence() && r.canPipeline()) {
+                m.inFlight.addLast(new InFlight(r, commit, new ArrayList<>()));
+                handOff(m, r);
+                node.advanceBeforePersisted(r);
+                serveReads(m);
+                checkAfterStep(m);
+                continue;
             }
-            for (Entry e : r.committed()) {
-                apply(m, e);
+            if (!r.needsPersistence() && !m.inFlight.isEmpty()) {
+                m.inFlight.peekLast().after().addAll(r.messagesAfterPersist()); // after the writes before them
+            } else {
+                completeAllWrites(m); // one ordered journal: the writes before this one are durable first
+                persist(m, r, commit);
+                send(m, r.messagesAfterPersist());
             }
-            for (ReadState rs : r.readStates()) {
-                if (!rs.ok()) {
-                    byte[] key = m.pendingReadKeys.remove(rs.context());
-                    if (key != null) {
-                        for (Consumer<ServedRead> l : readListeners) {
-                            l.accept(new ServedRead(m, rs.context(), false, null, rs.leaderHint()));
-                        }
-                    }
-                } else {
-                    m.waitingReads.add(rs);
-                }
-            }
+            handOff(m, r);
             node.advance(r);
             serveReads(m);
             checkAfterStep(m);
+        }
+    }
+
+    /** Restore a snapshot, apply committed entries, take read states. */
+    private void handOff(Member m, Ready r) {
+        if (r.snapshot() != null) {
+            m.sm.restore(r.snapshot().data());
+        }
+        for (Entry e : r.committed()) {
+            apply(m, e);
+        }
+        for (ReadState rs : r.readStates()) {
+            if (!rs.ok()) {
+                byte[] key = m.pendingReadKeys.remove(rs.context());
+                if (key != null) {
+                    for (Consumer<ServedRead> l : readListeners) {
+                        l.accept(new ServedRead(m, rs.context(), false, null, rs.leaderHint()));
+                    }
+                }
+            } else {
+                m.waitingReads.add(rs);
+            }
         }
     }
 
@@ -311,7 +385,7 @@ public final class RaftSimCluster {
         return Integer.parseInt(id.substring(1)) - 1;
     }
 
-    private void persist(Member m, Ready r) {
+    private void persist(Member m, Ready r, long commit) {
         if (r.snapshot() != null) {
             Snapshot s = r.snapshot();
             long keepTerm = termIn(m, s.meta().index());
@@ -326,14 +400,11 @@ public final class RaftSimCluster {
             long from = r.entries().get(0).index();
             m.log.removeIf(e -> e.index() >= from);
             m.log.addAll(r.entries());
-            for (Entry e : r.entries()) {
-                checkLogMatching(m, e);
-            }
         }
         if (r.hardState() != null) {
             m.hard = r.hardState();
         }
-        m.hard = new HardState(m.hard.term(), m.hard.votedFor(), Math.max(m.hard.commit(), m.node.commitIndex()));
+        m.hard = new HardState(m.hard.term(), m.hard.votedFor(), Math.max(m.hard.commit(), commit));
     }
 
     private long termIn(Member m, long index) {
@@ -392,6 +463,7 @@ public final class RaftSimCluster {
         if (!m.up() || m.node.appliedIndex() <= m.node.snapshotMeta().index()) {
             return;
         }
+        completeAllWrites(m); // the shell writes a compaction after the writes in flight, and waits for it
         long index = m.node.appliedIndex();
         byte[] data = m.sm.snapshot();
         m.node.compact(index, data);

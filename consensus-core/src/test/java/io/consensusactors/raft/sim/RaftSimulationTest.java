@@ -16,7 +16,8 @@ import java.util.TreeSet;
 /**
  * Randomized schedules over a simulated network: drops, duplicates, reordering, delays, partitions (random halves,
  * isolated leader, bridge), crashes that lose unpersisted writes (also between sending and persisting), restarts,
- * snapshots with chunked InstallSnapshot, leadership transfers and joint-consensus membership changes. After every
+ * snapshots with chunked InstallSnapshot, leadership transfers and joint-consensus membership changes, with writes
+ * made durable at once or (half the seeds) pipelined: handed off, made durable later in order, lost by a crash. After every
  * step {@link RaftSimCluster} asserts election safety, log matching, leader completeness and state machine safety;
  * at the end the client history must be linearizable and, once the network heals, a leader must emerge and every
  * outstanding request complete within a bound. Replay a failure with {@code -Draft.seed=N}.
@@ -58,6 +59,8 @@ class RaftSimulationTest {
         if (pick.nextBoolean()) {
             c.staggerFirstElections(pick.nextInt(size)); // as the actor shell starts a group
         }
+        c.pipelined = pick.nextBoolean(); // as the actor shell writes with max-writes-in-flight > 1
+        c.writeCompletion = 0.1 + 0.8 * pick.nextDouble(); // slow disks leave several writes in flight
         c.net.setFaults(NetworkFaults.random(c.rng));
         List<SimClient.Record> history = new ArrayList<>();
         List<SimClient> clients = new ArrayList<>();
