@@ -23,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -39,9 +40,12 @@ import java.util.function.Supplier;
  * (messages that must wait for the write only after it), applies committed entries to an exactly-once
  * {@link SessionStateMachine}, and answers clients once their entry is applied or their read confirmed.
  *
- * <p>It starts by asking the node log for its durable state ({@link Recovered}), and while a write is in flight it
- * stashes new commands; they are fed to the core together once the write is durable and leave in the next single
- * write — batching arises from the load, with no timer.
+ * <p>It starts by asking the node log for its durable state ({@link Recovered}). Writes are pipelined: up to
+ * {@code max-writes-in-flight} of them may be under way ({@link RaftNode#advanceBeforePersisted}) while the member
+ * keeps stepping — a leader takes acknowledgements and commits, a follower takes the next AppendEntries — and each
+ * write's acknowledgements leave when it is durable ({@link RaftNode#persisted}). Beyond that many, and while a write
+ * that must be waited for is under way (new term or vote, snapshot, compaction), new commands are stashed; they are
+ * fed to the core together and leave in the next single write — batching arises from the load, with no timer.
  */
 public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
 
@@ -152,10 +156,17 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
      * Raft message dropped beyond it is resent by Raft, a client request retried by the client.
      */
     static final int STASH_CAPACITY = 65_536;
-    /** The write in flight (0: none) and what to do once it is durable. */
-    private long writing;
+    /**
+     * A write under way through the node log: what to do once it is durable, whether commands wait for it (a
+     * barrier), and messages of later readies that were to leave after persisting (they wait for this write too).
+     */
+    private record InFlight(long token, Runnable then, boolean barrier, List<RaftMessage> after) {
+    }
+
+    /** Writes under way, oldest first (the node log makes them durable in this order). */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private int barriers;
     private long nextToken = 1;
-    private Runnable afterWrite;
 
     /**
      * @param initialVoters voters of a new group (ignored once the journal holds a configuration); empty for a member
@@ -186,25 +197,33 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
 
     // ------------------------------------------------------------------ recovery and writes through the node log
 
-    private void write(RaftNodeLog.GroupWrite w, Runnable then) {
-        writing = nextToken++;
-        afterWrite = then;
-        nodeLog.tell(new RaftNodeLog.Append(w, writing, context.getSelf()));
+    private void write(RaftNodeLog.GroupWrite w, boolean barrier, Runnable then) {
+        long token = nextToken++;
+        inFlight.addLast(new InFlight(token, then, barrier, new ArrayList<>()));
+        if (barrier) {
+            barriers++;
+        }
+        nodeLog.tell(new RaftNodeLog.Append(w, token, context.getSelf()));
     }
 
     private Behavior<Command> onPersisted(Persisted p) {
         if (core == null) {
             return this; // a write of this member's previous incarnation (before a restart): Recovered includes it
         }
-        if (p.token() != writing) {
+        InFlight w = inFlight.pollFirst();
+        if (w == null || w.token() != p.token()) {
             throw new IllegalStateException("raft " + groupId + "/" + memberId + ": write " + p.token()
-                    + " acknowledged while waiting for " + writing);
+                    + " acknowledged while waiting for " + (w == null ? "none" : w.token()));
         }
-        writing = 0;
-        Runnable then = afterWrite;
-        afterWrite = null;
-        then.run();
-        return stash.unstashAll(this); // commands that arrived meanwhile, then the mailbox
+        if (w.barrier()) {
+            barriers--;
+        }
+        w.then().run();
+        sendAfterPersist(w.after());
+        if (core.hasReady()) {
+            scheduleFlush();
+        }
+        return mustStash() || stash.isEmpty() ? this : stash.unstashAll(this); // what waited, then the mailbox
     }
 
     private void onRecovered(DurableLog state) {
@@ -222,9 +241,12 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
         scheduleFlush();
     }
 
-    /** Whether commands must wait: before the durable state is known, and while a write is in flight. */
+    /**
+     * Whether commands must wait: before the durable state is known, while a write that must be waited for is under
+     * way, and while as many writes as allowed are.
+     */
     private boolean mustStash() {
-        return core == null || writing != 0;
+        return core == null || barriers > 0 || inFlight.size() >= settings.maxWritesInFlight();
     }
 
     // ------------------------------------------------------------------ commands
@@ -478,21 +500,36 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
     private Behavior<Command> onFlush() {
         flushScheduled = false;
         scheduleTick();
-        while (core.hasReady()) {
+        while (core.hasReady() && !mustStash()) { // else a write's completion flushes again
             Ready ready = core.ready();
             if (!ready.messages().isEmpty()) {
                 host.tell(new RaftHost.Outbound(groupId, ready.messages()));
             }
-            if (ready.needsPersistence()) {
-                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), () -> {
-                    finish(ready);
-                    if (core.hasReady()) {
-                        scheduleFlush();
-                    }
+            if (!ready.needsPersistence()) {
+                if (inFlight.isEmpty()) {
+                    sendAfterPersist(ready.messagesAfterPersist());
+                } else {
+                    inFlight.peekLast().after().addAll(ready.messagesAfterPersist()); // after the writes before them
+                }
+                handOff(ready);
+                core.advance(ready);
+                afterAdvance();
+            } else if (ready.canPipeline() && settings.maxWritesInFlight() > 1) {
+                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), false, () -> {
+                    sendAfterPersist(ready.messagesAfterPersist());
+                    core.persisted(ready);
                 });
-                return this;
+                handOff(ready);
+                core.advanceBeforePersisted(ready);
+                afterAdvance();
+            } else {
+                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), true, () -> {
+                    sendAfterPersist(ready.messagesAfterPersist());
+                    handOff(ready);
+                    core.advance(ready);
+                    afterAdvance();
+                });
             }
-            finish(ready);
         }
         return this;
     }
@@ -504,11 +541,14 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
                 r.entries().isEmpty() ? new byte[0] : RaftCodec.encodeEntries(r.entries()), meta, data);
     }
 
-    /** Everything after the write: acknowledgements, snapshot install, apply, reads, advance. */
-    private void finish(Ready r) {
-        if (!r.messagesAfterPersist().isEmpty()) {
-            host.tell(new RaftHost.Outbound(groupId, r.messagesAfterPersist()));
+    private void sendAfterPersist(List<RaftMessage> messages) {
+        if (!messages.isEmpty()) {
+            host.tell(new RaftHost.Outbound(groupId, messages));
         }
+    }
+
+    /** What a ready asks besides writing and sending: snapshot install, apply, read states. */
+    private void handOff(Ready r) {
         if (r.snapshot() != null) {
             machine.restore(r.snapshot().data());
         }
@@ -525,7 +565,10 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
                 }
             }
         }
-        core.advance(r);
+    }
+
+    /** After the core advanced: reads, lost leadership, parked proposals, timers, compaction. */
+    private void afterAdvance() {
         serveReads();
         if (lastRole == Role.LEADER && core.role() != Role.LEADER) {
             failPending(); // lost leadership: clients retry elsewhere with the same session and sequence number
@@ -605,7 +648,7 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
         SnapshotMeta meta = core.snapshotMetaAt(index);
         byte[] data = machine.snapshot();
         write(new RaftNodeLog.GroupWrite(groupId, null, new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data)),
-                () -> core.compact(index, data));
+                true, () -> core.compact(index, data));
         return this;
     }
 }

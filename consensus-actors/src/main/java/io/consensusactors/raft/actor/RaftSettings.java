@@ -9,7 +9,7 @@ import java.time.Duration;
 public record RaftSettings(Duration tickInterval, RaftConfig core, long compactAfterEntries, int journalSnapshotEvery,
                            int maxSessions, long sessionExpireAfterEntries, Duration clientAttemptTimeout,
                            Duration clientRequestTimeout, int clientSessionsPerGroup, Duration flushDelay,
-                           int firstElectionSpreadTicks) {
+                           int firstElectionSpreadTicks, int maxWritesInFlight) {
 
     public static final String PREFIX = "consensus-actors.raft";
 
@@ -25,12 +25,16 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
                     c.getInt("journal-snapshot-every"), c.getInt("session.max-sessions"),
                     c.getLong("session.expire-after-entries"), c.getDuration("client.attempt-timeout"),
                     c.getDuration("client.request-timeout"), c.getInt("client.sessions-per-group"),
-                    c.getDuration("flush-delay"), c.getInt("first-election-spread-ticks"));
+                    c.getDuration("flush-delay"), c.getInt("first-election-spread-ticks"),
+                    c.getInt("max-writes-in-flight"));
             if (s.tickInterval.isZero() || s.tickInterval.isNegative()) {
                 throw new IllegalArgumentException(PREFIX + ".tick-interval must be positive");
             }
             if (s.firstElectionSpreadTicks < 0) {
                 throw new IllegalArgumentException(PREFIX + ".first-election-spread-ticks must be >= 0");
+            }
+            if (s.maxWritesInFlight < 1) {
+                throw new IllegalArgumentException(PREFIX + ".max-writes-in-flight must be >= 1, was " + s.maxWritesInFlight);
             }
             if (s.compactAfterEntries < 1 || s.journalSnapshotEvery < 1) {
                 throw new IllegalArgumentException(PREFIX + ".compact-after-entries and journal-snapshot-every must be positive");
@@ -45,12 +49,12 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
     public RaftSettings withFirstElectionSpreadTicks(int ticks) {
         return new RaftSettings(tickInterval, core, compactAfterEntries, journalSnapshotEvery, maxSessions,
                 sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
-                ticks);
+                ticks, maxWritesInFlight);
     }
 
     public RaftSettings withCore(RaftConfig c) {
         return new RaftSettings(tickInterval, c, compactAfterEntries, journalSnapshotEvery, maxSessions,
                 sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
-                firstElectionSpreadTicks);
+                firstElectionSpreadTicks, maxWritesInFlight);
     }
 }
