@@ -169,7 +169,8 @@ final class EntityShardMachine<C, E, S> implements SpeculativeStateMachine {
     @SuppressWarnings("unchecked")
     public byte[] apply(long index, byte[] entry) {
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry));
+            ByteArrayInputStream bytes = new ByteArrayInputStream(entry);
+            DataInputStream in = new DataInputStream(bytes);
             String entityId = in.readUTF();
             int n = in.readInt();
             if (n > 0) {
@@ -179,7 +180,9 @@ final class EntityShardMachine<C, E, S> implements SpeculativeStateMachine {
                 }
                 applied.put(entityId, state);
             }
-            return in.readAllBytes(); // the reply recorded by the leader
+            // the reply recorded by the leader (ByteArrayInputStream copies the rest; DataInputStream's readAllBytes
+            // would read it through 8 KB buffers)
+            return bytes.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
