@@ -23,4 +23,15 @@ public sealed interface ClientReply extends CborSerializable {
     /** The request cannot succeed as sent (e.g. its session expired); retrying will not help. */
     record Rejected(long requestId, String reason) implements ClientReply {
     }
+
+    /**
+     * Several answers to one recipient on another node, sent as one message: only answers to requests that came in
+     * a {@link RaftHost.ClientBatch} (whose sender unpacks them). Its own {@code requestId} is 0.
+     */
+    record Batch(java.util.List<ClientReply> replies) implements ClientReply {
+        @Override
+        public long requestId() {
+            return 0;
+        }
+    }
 }

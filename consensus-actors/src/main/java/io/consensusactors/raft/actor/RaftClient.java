@@ -37,6 +37,10 @@ import java.util.function.BiFunction;
  * attempts in flight (running only while there are some). An ask would start a temporary actor and a future per
  * attempt, and Pekko's {@code pipeToSelf} hands its completion to {@code CompletableFuture}'s default executor —
  * which on a 2-core machine (common-pool parallelism 1) is a new thread per reply.
+ *
+ * <p>Proposals and reads for one node that are sent during one mailbox run of the client leave as one
+ * {@link RaftHost.ClientBatch}, and that host sends their answers back together ({@link ClientReply.Batch}): under
+ * load one network message carries several requests each way.
  */
 public final class RaftClient {
 
@@ -121,6 +125,9 @@ public final class RaftClient {
 
         private enum Sweep implements Command { INSTANCE }
 
+        /** Send the requests collected during this mailbox run, one message (or batch) per host. */
+        private enum SendOutbox implements Command { INSTANCE }
+
         private record PeersChanged(Receptionist.Listing listing) implements Command {
         }
 
@@ -172,6 +179,8 @@ public final class RaftClient {
         /** Attempts awaiting an answer, by correlation id. */
         private final Map<Long, Request> inflight = new HashMap<>();
         private final ArrayDeque<Request> noHosts = new ArrayDeque<>();
+        /** Proposals and reads to send at the end of this mailbox run, per host. */
+        private final Map<ActorRef<RaftHost.Command>, List<RaftHost.Command>> outbox = new HashMap<>();
         private long nextAttemptId = 1;
         private boolean sweeping;
 
@@ -201,6 +210,7 @@ public final class RaftClient {
                     .onMessage(Reply.class, this::onReply)
                     .onMessage(Resend.class, this::onResend)
                     .onMessage(Sweep.class, s -> onSweep())
+                    .onMessage(SendOutbox.class, s -> onSendOutbox())
                     .onMessage(PeersChanged.class, this::onPeersChanged)
                     .build();
         }
@@ -286,7 +296,24 @@ public final class RaftClient {
             r.attemptDeadline = now + attemptTimeoutNanos;
             inflight.put(r.attemptId, r);
             startSweep();
-            hosts.get(target).tell(message(r));
+            ActorRef<RaftHost.Command> host = hosts.get(target);
+            if (r.kind == Kind.ADMIN) {
+                host.tell(message(r));
+                return;
+            }
+            if (outbox.isEmpty()) {
+                getContext().getSelf().tell(SendOutbox.INSTANCE); // after what is already in the mailbox
+            }
+            outbox.computeIfAbsent(host, h -> new ArrayList<>()).add(message(r));
+        }
+
+        private Behavior<Command> onSendOutbox() {
+            for (Map.Entry<ActorRef<RaftHost.Command>, List<RaftHost.Command>> e : outbox.entrySet()) {
+                List<RaftHost.Command> requests = e.getValue();
+                e.getKey().tell(requests.size() == 1 ? requests.get(0) : new RaftHost.ClientBatch(requests));
+            }
+            outbox.clear();
+            return this;
         }
 
         private RaftHost.Command message(Request r) {
@@ -321,6 +348,12 @@ public final class RaftClient {
         }
 
         private Behavior<Command> onReply(Reply rep) {
+            if (rep.reply() instanceof ClientReply.Batch batch) {
+                for (ClientReply r : batch.replies()) {
+                    onReply(new Reply(r));
+                }
+                return this;
+            }
             ClientReply reply = rep.reply();
             Request r = inflight.remove(reply.requestId());
             if (r == null) {

@@ -80,6 +80,14 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                              ActorRef<ClientReply> replyTo) implements Command, CborSerializable {
     }
 
+    /**
+     * Several {@link ClientPropose} and {@link ClientRead} from one {@link RaftClient} at once (one network message
+     * instead of one each). Their answers to a recipient on another node go back together too
+     * ({@link ClientReply.Batch}, at most one message per recipient per mailbox run of a small forwarding actor).
+     */
+    public record ClientBatch(List<Command> requests) implements Command, CborSerializable {
+    }
+
     /** Requests forwarded to the local member of a group (from this node only: not serializable). */
     public record ToMember(String groupId, RaftMember.Command command) implements Command {
     }
@@ -137,6 +145,9 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private record PeersChanged(Receptionist.Listing listing) implements Command {
     }
 
+    private record BatcherStopped(ActorRef<ClientReply> client) implements Command {
+    }
+
     private final String nodeId;
     private final RaftSettings settings;
     private final Function<String, StateMachine> machines;
@@ -151,6 +162,8 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
     private final Map<String, ActorRef<RaftMember.Command>> stopping = new HashMap<>();
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Map<String, Batch> outbound = new HashMap<>();
+    /** Per remote client that sent a {@link ClientBatch}: the local actor that batches its answers. */
+    private final Map<ActorRef<ClientReply>, ActorRef<ClientReply>> replyBatchers = new HashMap<>();
     private boolean flushScheduled;
     private final int maxBatchBytes;
     /** The node's durable log (every local member writes through it); null while it restarts after a failure. */
@@ -209,6 +222,11 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
                 .onMessage(InboundBatch.class, this::onInbound)
                 .onMessage(ClientPropose.class, this::onClientPropose)
                 .onMessage(ClientRead.class, this::onClientRead)
+                .onMessage(ClientBatch.class, this::onClientBatch)
+                .onMessage(BatcherStopped.class, b -> {
+                    replyBatchers.remove(b.client());
+                    return this;
+                })
                 .onMessage(ToMember.class, this::onToMember)
                 .onMessage(MemberAdmin.class, a -> onToMember(new ToMember(a.groupId(),
                         a.transfer() != null ? a.transfer() : a.change())))
@@ -389,6 +407,78 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
             m.tell(new RaftMember.Read(r.query(), r.consistency(), r.requestId(), r.replyTo()));
         }
         return this;
+    }
+
+    private Behavior<Command> onClientBatch(ClientBatch b) {
+        for (Command c : b.requests()) {
+            if (c instanceof ClientPropose p) {
+                onClientPropose(new ClientPropose(p.groupId(), p.clientId(), p.seq(), p.command(), p.requestId(),
+                        replyBatcher(p.replyTo())));
+            } else if (c instanceof ClientRead r) {
+                onClientRead(new ClientRead(r.groupId(), r.query(), r.consistency(), r.requestId(),
+                        replyBatcher(r.replyTo())));
+            } else {
+                getContext().getLog().warn("Raft host {}: a client batch may hold only proposals and reads, "
+                        + "ignored a {}", nodeId, c.getClass().getSimpleName());
+            }
+        }
+        return this;
+    }
+
+    /** Where members answer a client that sent a batch: itself if local, else its batcher (created on first use). */
+    private ActorRef<ClientReply> replyBatcher(ActorRef<ClientReply> client) {
+        if (!client.path().address().hasGlobalScope()) {
+            return client; // a local answer costs no network message
+        }
+        ActorRef<ClientReply> batcher = replyBatchers.get(client);
+        if (batcher == null) {
+            batcher = getContext().spawnAnonymous(ReplyBatcher.create(client)).narrow();
+            getContext().watchWith(batcher, new BatcherStopped(client));
+            replyBatchers.put(client, batcher);
+        }
+        return batcher;
+    }
+
+    /**
+     * Forwards answers to one remote client, all those that arrived during one mailbox run as one
+     * {@link ClientReply.Batch}; stops when the client does (remote death watch).
+     */
+    static final class ReplyBatcher extends AbstractBehavior<Object> {
+        private enum Flush { INSTANCE }
+
+        private final ActorRef<ClientReply> client;
+        private final List<ClientReply> pending = new ArrayList<>();
+
+        static Behavior<Object> create(ActorRef<ClientReply> client) {
+            return Behaviors.setup(ctx -> {
+                ctx.watch(client);
+                return new ReplyBatcher(ctx, client);
+            });
+        }
+
+        private ReplyBatcher(ActorContext<Object> context, ActorRef<ClientReply> client) {
+            super(context);
+            this.client = client;
+        }
+
+        @Override
+        public Receive<Object> createReceive() {
+            return newReceiveBuilder()
+                    .onMessage(ClientReply.class, r -> {
+                        if (pending.isEmpty()) {
+                            getContext().getSelf().tell(Flush.INSTANCE); // after what is already in the mailbox
+                        }
+                        pending.add(r);
+                        return this;
+                    })
+                    .onMessage(Flush.class, f -> {
+                        client.tell(pending.size() == 1 ? pending.get(0) : new ClientReply.Batch(List.copyOf(pending)));
+                        pending.clear();
+                        return this;
+                    })
+                    .onSignal(Terminated.class, t -> Behaviors.stopped())
+                    .build();
+        }
     }
 
     private Behavior<Command> onToMember(ToMember t) {

@@ -15,10 +15,13 @@ import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Binary serializer of the messages every Raft request crosses the network with: {@link RaftHost.ClientPropose},
- * {@link RaftHost.ClientRead}, {@link ClientReply} and {@link RaftHost.InboundBatch} (whose payload is already
+ * {@link RaftHost.ClientRead}, their batches ({@link RaftHost.ClientBatch}: each distinct reply-to written once),
+ * {@link ClientReply} (and {@link ClientReply.Batch}) and {@link RaftHost.InboundBatch} (whose payload is already
  * {@code RaftCodec} bytes). They would otherwise go through Jackson CBOR (reflection-driven, a parser and generator
  * per message); here each is a fixed sequence of fields. Bound in this module's reference.conf; everything else
  * stays on Jackson. Strings are length-prefixed UTF-8 (no 64 KB limit), -1 for null.
@@ -34,6 +37,8 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
     static final String OK = "O";
     static final String NOT_LEADER = "N";
     static final String REJECTED = "J";
+    static final String CLIENT_BATCH = "Q";
+    static final String REPLY_BATCH = "L";
 
     private static final ReadConsistency[] CONSISTENCIES = ReadConsistency.values();
 
@@ -62,6 +67,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
             return NOT_LEADER;
         } else if (o instanceof ClientReply.Rejected) {
             return REJECTED;
+        } else if (o instanceof RaftHost.ClientBatch) {
+            return CLIENT_BATCH;
+        } else if (o instanceof ClientReply.Batch) {
+            return REPLY_BATCH;
         }
         throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + o.getClass().getName());
     }
@@ -73,31 +82,28 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
                     ? b.payload().length + 32 : 128);
             DataOutputStream out = new DataOutputStream(bytes);
             if (o instanceof RaftHost.ClientPropose p) {
-                writeString(out, p.groupId());
-                out.writeLong(p.clientId());
-                out.writeLong(p.seq());
-                writeBytes(out, p.command());
-                out.writeLong(p.requestId());
+                writePropose(out, p);
                 writeString(out, resolver.toSerializationFormat(p.replyTo()));
             } else if (o instanceof RaftHost.ClientRead r) {
-                writeString(out, r.groupId());
-                writeBytes(out, r.query());
-                out.writeByte(r.consistency().ordinal());
-                out.writeLong(r.requestId());
+                writeRead(out, r);
                 writeString(out, resolver.toSerializationFormat(r.replyTo()));
+            } else if (o instanceof RaftHost.ClientBatch b) {
+                writeClientBatch(out, b);
+            } else if (o instanceof ClientReply.Batch b) {
+                out.writeInt(b.replies().size());
+                for (ClientReply r : b.replies()) {
+                    String m = manifest(r);
+                    if (m.equals(REPLY_BATCH)) {
+                        throw new IllegalArgumentException("a reply batch cannot contain a reply batch");
+                    }
+                    out.writeByte(m.charAt(0));
+                    writeReply(out, r);
+                }
+            } else if (o instanceof ClientReply r) {
+                writeReply(out, r);
             } else if (o instanceof RaftHost.InboundBatch b) {
                 writeString(out, b.fromNode());
                 writeBytes(out, b.payload());
-            } else if (o instanceof ClientReply.Ok ok) {
-                out.writeLong(ok.requestId());
-                writeBytes(out, ok.result());
-            } else if (o instanceof ClientReply.NotLeader nl) {
-                out.writeLong(nl.requestId());
-                writeString(out, nl.groupId());
-                writeString(out, nl.leaderHint());
-            } else if (o instanceof ClientReply.Rejected rj) {
-                out.writeLong(rj.requestId());
-                writeString(out, rj.reason());
             } else {
                 throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + o.getClass().getName());
             }
@@ -121,11 +127,19 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
                 case BATCH:
                     return new RaftHost.InboundBatch(readString(in), readBytes(in));
                 case OK:
-                    return new ClientReply.Ok(in.readLong(), readBytes(in));
                 case NOT_LEADER:
-                    return new ClientReply.NotLeader(in.readLong(), readString(in), readString(in));
                 case REJECTED:
-                    return new ClientReply.Rejected(in.readLong(), readString(in));
+                    return readReply(in, manifest.charAt(0));
+                case CLIENT_BATCH:
+                    return readClientBatch(in);
+                case REPLY_BATCH: {
+                    int n = count(in);
+                    List<ClientReply> replies = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        replies.add(readReply(in, (char) in.readByte()));
+                    }
+                    return new ClientReply.Batch(replies);
+                }
                 default:
                     throw new NotSerializableException("RaftWireSerializer: unknown manifest '" + manifest
                             + "' (a node of another version?)");
@@ -136,6 +150,123 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
             n.initCause(e);
             throw n;
         }
+    }
+
+    private static void writePropose(DataOutputStream out, RaftHost.ClientPropose p) throws IOException {
+        writeString(out, p.groupId());
+        out.writeLong(p.clientId());
+        out.writeLong(p.seq());
+        writeBytes(out, p.command());
+        out.writeLong(p.requestId());
+    }
+
+    private static void writeRead(DataOutputStream out, RaftHost.ClientRead r) throws IOException {
+        writeString(out, r.groupId());
+        writeBytes(out, r.query());
+        out.writeByte(r.consistency().ordinal());
+        out.writeLong(r.requestId());
+    }
+
+    /** The distinct reply-to references first (usually one: the sending client), then each request with its index. */
+    private void writeClientBatch(DataOutputStream out, RaftHost.ClientBatch b) throws IOException {
+        List<ActorRef<ClientReply>> refs = new ArrayList<>();
+        int[] refOf = new int[b.requests().size()];
+        for (int i = 0; i < refOf.length; i++) {
+            RaftHost.Command c = b.requests().get(i);
+            ActorRef<ClientReply> to;
+            if (c instanceof RaftHost.ClientPropose p) {
+                to = p.replyTo();
+            } else if (c instanceof RaftHost.ClientRead r) {
+                to = r.replyTo();
+            } else {
+                throw new IllegalArgumentException("a client batch holds proposals and reads only, not "
+                        + c.getClass().getName());
+            }
+            int k = refs.indexOf(to);
+            if (k < 0) {
+                k = refs.size();
+                refs.add(to);
+            }
+            refOf[i] = k;
+        }
+        out.writeInt(refs.size());
+        for (ActorRef<ClientReply> ref : refs) {
+            writeString(out, resolver.toSerializationFormat(ref));
+        }
+        out.writeInt(refOf.length);
+        for (int i = 0; i < refOf.length; i++) {
+            if (b.requests().get(i) instanceof RaftHost.ClientPropose p) {
+                out.writeByte('P');
+                writePropose(out, p);
+            } else {
+                out.writeByte('R');
+                writeRead(out, (RaftHost.ClientRead) b.requests().get(i));
+            }
+            out.writeInt(refOf[i]);
+        }
+    }
+
+    private RaftHost.ClientBatch readClientBatch(DataInputStream in) throws IOException {
+        int nRefs = count(in);
+        List<ActorRef<ClientReply>> refs = new ArrayList<>(nRefs);
+        for (int i = 0; i < nRefs; i++) {
+            refs.add(ref(readString(in)));
+        }
+        int n = count(in);
+        List<RaftHost.Command> requests = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            char kind = (char) in.readByte();
+            if (kind == 'P') {
+                String group = readString(in);
+                long clientId = in.readLong();
+                long seq = in.readLong();
+                byte[] command = readBytes(in);
+                long requestId = in.readLong();
+                requests.add(new RaftHost.ClientPropose(group, clientId, seq, command, requestId, refs.get(in.readInt())));
+            } else if (kind == 'R') {
+                String group = readString(in);
+                byte[] query = readBytes(in);
+                ReadConsistency consistency = CONSISTENCIES[in.readByte()];
+                long requestId = in.readLong();
+                requests.add(new RaftHost.ClientRead(group, query, consistency, requestId, refs.get(in.readInt())));
+            } else {
+                throw new IllegalArgumentException("unknown request kind " + (int) kind + " in a client batch");
+            }
+        }
+        return new RaftHost.ClientBatch(requests);
+    }
+
+    private static void writeReply(DataOutputStream out, ClientReply r) throws IOException {
+        out.writeLong(r.requestId());
+        if (r instanceof ClientReply.Ok ok) {
+            writeBytes(out, ok.result());
+        } else if (r instanceof ClientReply.NotLeader nl) {
+            writeString(out, nl.groupId());
+            writeString(out, nl.leaderHint());
+        } else if (r instanceof ClientReply.Rejected rj) {
+            writeString(out, rj.reason());
+        } else {
+            throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + r.getClass().getName());
+        }
+    }
+
+    private static ClientReply readReply(DataInputStream in, char kind) throws IOException {
+        long requestId = in.readLong();
+        return switch (kind) {
+            case 'O' -> new ClientReply.Ok(requestId, readBytes(in));
+            case 'N' -> new ClientReply.NotLeader(requestId, readString(in), readString(in));
+            case 'J' -> new ClientReply.Rejected(requestId, readString(in));
+            default -> throw new IllegalArgumentException("unknown reply kind " + (int) kind + " in a reply batch");
+        };
+    }
+
+    /** A count of items that follow: never negative, never more than the bytes left could hold. */
+    private static int count(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > in.available()) {
+            throw new IllegalArgumentException("count " + n + " with " + in.available() + " bytes left");
+        }
+        return n;
     }
 
     private <T> ActorRef<T> ref(String path) {

@@ -89,6 +89,37 @@ class RaftWireSerializerTest {
     }
 
     @Test
+    void clientBatchesKeepEveryRequestAndItsOwnReplyTo() throws Exception {
+        TestProbe<ClientReply> a = KIT.createTestProbe();
+        TestProbe<ClientReply> b = KIT.createTestProbe();
+        RaftHost.ClientBatch batch = new RaftHost.ClientBatch(java.util.List.of(
+                new RaftHost.ClientPropose("g-1", 11, 0, new byte[0], 1, a.getRef()),
+                new RaftHost.ClientRead("g-2", new byte[]{5}, ReadConsistency.LEASE, 2, b.getRef()),
+                new RaftHost.ClientPropose("g-1", 11, 1, new byte[]{1, 2}, 3, a.getRef())));
+        RaftHost.ClientBatch back = (RaftHost.ClientBatch) roundTrip(batch);
+        assertEquals(3, back.requests().size());
+        RaftHost.ClientPropose p0 = (RaftHost.ClientPropose) back.requests().get(0);
+        RaftHost.ClientRead r1 = (RaftHost.ClientRead) back.requests().get(1);
+        RaftHost.ClientPropose p2 = (RaftHost.ClientPropose) back.requests().get(2);
+        assertEquals(a.getRef(), p0.replyTo());
+        assertEquals(b.getRef(), r1.replyTo());
+        assertEquals(a.getRef(), p2.replyTo());
+        assertEquals(1, p2.seq());
+        assertArrayEquals(new byte[]{1, 2}, p2.command());
+        assertEquals(ReadConsistency.LEASE, r1.consistency());
+        assertArrayEquals(new byte[]{5}, r1.query());
+        assertEquals(2, r1.requestId());
+
+        ClientReply.Batch replies = (ClientReply.Batch) roundTrip(new ClientReply.Batch(java.util.List.of(
+                new ClientReply.Ok(1, new byte[]{7}), new ClientReply.NotLeader(2, "g-2", null),
+                new ClientReply.Rejected(3, "no"))));
+        assertEquals(3, replies.replies().size());
+        assertArrayEquals(new byte[]{7}, ((ClientReply.Ok) replies.replies().get(0)).result());
+        assertEquals(new ClientReply.NotLeader(2, "g-2", null), replies.replies().get(1));
+        assertEquals(new ClientReply.Rejected(3, "no"), replies.replies().get(2));
+    }
+
+    @Test
     void malformedBytesAreRefusedNotMisread() {
         Serializer s = SERIALIZATION.serializerByIdentity().apply(RaftWireSerializer.IDENTIFIER);
         RaftWireSerializer wire = (RaftWireSerializer) s;
@@ -98,6 +129,9 @@ class RaftWireSerializerTest {
         byte[] shortPayload = Arrays.copyOf(ok, ok.length - 2); // the length says 4 bytes, 2 are there
         assertThrows(NotSerializableException.class, () -> wire.fromBinary(shortPayload, RaftWireSerializer.OK));
         assertThrows(NotSerializableException.class, () -> wire.fromBinary(ok, "?"));
+        byte[] replies = wire.toBinary(new ClientReply.Batch(java.util.List.of(new ClientReply.Ok(1, new byte[]{1}))));
+        replies[3] = 100; // a count of 100 replies in a dozen bytes
+        assertThrows(NotSerializableException.class, () -> wire.fromBinary(replies, RaftWireSerializer.REPLY_BATCH));
         assertInstanceOf(ClientReply.Ok.class, assertDoesNotThrowResult(() -> wire.fromBinary(ok, RaftWireSerializer.OK)));
     }
 
