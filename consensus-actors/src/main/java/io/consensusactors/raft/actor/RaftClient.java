@@ -349,15 +349,17 @@ public final class RaftClient {
 
         private Behavior<Command> onReply(Reply rep) {
             if (rep.reply() instanceof ClientReply.Batch batch) {
-                for (ClientReply r : batch.replies()) {
-                    onReply(new Reply(r));
-                }
-                return this;
+                batch.replies().forEach(this::onClientReply);
+            } else {
+                onClientReply(rep.reply());
             }
-            ClientReply reply = rep.reply();
+            return this;
+        }
+
+        private void onClientReply(ClientReply reply) {
             Request r = inflight.remove(reply.requestId());
             if (r == null) {
-                return this; // a late answer to an attempt that timed out and was retried (or a duplicate)
+                return; // a late answer to an attempt that timed out and was retried (or a duplicate)
             }
             r.attemptId = 0;
             if (reply instanceof ClientReply.Ok ok) {
@@ -367,7 +369,7 @@ public final class RaftClient {
                     r.opening = false;
                     r.seq = ++r.session.seq;
                     send(r);
-                    return this;
+                    return;
                 }
                 r.result.complete(ok.result());
                 release(r);
@@ -384,7 +386,6 @@ public final class RaftClient {
             } else if (reply instanceof ClientReply.Rejected rj) {
                 fail(r, rj.reason());
             }
-            return this;
         }
 
         private Behavior<Command> onResend(Resend rs) {

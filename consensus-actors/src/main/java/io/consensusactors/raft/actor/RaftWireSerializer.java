@@ -119,24 +119,22 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
             switch (manifest) {
                 case PROPOSE:
-                    return new RaftHost.ClientPropose(readString(in), in.readLong(), in.readLong(), readBytes(in),
-                            in.readLong(), ref(readString(in)));
+                    return readPropose(in, () -> ref(readString(in)));
                 case READ:
-                    return new RaftHost.ClientRead(readString(in), readBytes(in), CONSISTENCIES[in.readByte()],
-                            in.readLong(), ref(readString(in)));
+                    return readRead(in, () -> ref(readString(in)));
                 case BATCH:
                     return new RaftHost.InboundBatch(readString(in), readBytes(in));
                 case OK:
                 case NOT_LEADER:
                 case REJECTED:
-                    return readReply(in, manifest.charAt(0));
+                    return readReply(in, manifest);
                 case CLIENT_BATCH:
                     return readClientBatch(in);
                 case REPLY_BATCH: {
                     int n = count(in);
                     List<ClientReply> replies = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
-                        replies.add(readReply(in, (char) in.readByte()));
+                        replies.add(readReply(in, readKind(in)));
                     }
                     return new ClientReply.Batch(replies);
                 }
@@ -196,10 +194,10 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
         out.writeInt(refOf.length);
         for (int i = 0; i < refOf.length; i++) {
             if (b.requests().get(i) instanceof RaftHost.ClientPropose p) {
-                out.writeByte('P');
+                out.writeByte(PROPOSE.charAt(0));
                 writePropose(out, p);
             } else {
-                out.writeByte('R');
+                out.writeByte(READ.charAt(0));
                 writeRead(out, (RaftHost.ClientRead) b.requests().get(i));
             }
             out.writeInt(refOf[i]);
@@ -214,23 +212,13 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
         }
         int n = count(in);
         List<RaftHost.Command> requests = new ArrayList<>(n);
+        ReplyToReader replyTo = () -> refs.get(in.readInt());
         for (int i = 0; i < n; i++) {
-            char kind = (char) in.readByte();
-            if (kind == 'P') {
-                String group = readString(in);
-                long clientId = in.readLong();
-                long seq = in.readLong();
-                byte[] command = readBytes(in);
-                long requestId = in.readLong();
-                requests.add(new RaftHost.ClientPropose(group, clientId, seq, command, requestId, refs.get(in.readInt())));
-            } else if (kind == 'R') {
-                String group = readString(in);
-                byte[] query = readBytes(in);
-                ReadConsistency consistency = CONSISTENCIES[in.readByte()];
-                long requestId = in.readLong();
-                requests.add(new RaftHost.ClientRead(group, query, consistency, requestId, refs.get(in.readInt())));
-            } else {
-                throw new IllegalArgumentException("unknown request kind " + (int) kind + " in a client batch");
+            String kind = readKind(in);
+            switch (kind) {
+                case PROPOSE -> requests.add(readPropose(in, replyTo));
+                case READ -> requests.add(readRead(in, replyTo));
+                default -> throw new IllegalArgumentException("unknown request kind '" + kind + "' in a client batch");
             }
         }
         return new RaftHost.ClientBatch(requests);
@@ -250,14 +238,38 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
         }
     }
 
-    private static ClientReply readReply(DataInputStream in, char kind) throws IOException {
+    /** A reply whose kind is its manifest (in a batch: the manifest's one character before it). */
+    private static ClientReply readReply(DataInputStream in, String kind) throws IOException {
         long requestId = in.readLong();
         return switch (kind) {
-            case 'O' -> new ClientReply.Ok(requestId, readBytes(in));
-            case 'N' -> new ClientReply.NotLeader(requestId, readString(in), readString(in));
-            case 'J' -> new ClientReply.Rejected(requestId, readString(in));
-            default -> throw new IllegalArgumentException("unknown reply kind " + (int) kind + " in a reply batch");
+            case OK -> new ClientReply.Ok(requestId, readBytes(in));
+            case NOT_LEADER -> new ClientReply.NotLeader(requestId, readString(in), readString(in));
+            case REJECTED -> new ClientReply.Rejected(requestId, readString(in));
+            default -> throw new IllegalArgumentException("unknown reply kind '" + kind + "' in a reply batch");
         };
+    }
+
+    /** The kind of an item of a batch: the one-character manifest it would have on its own. */
+    private static String readKind(DataInputStream in) throws IOException {
+        return String.valueOf((char) in.readByte());
+    }
+
+    /** Where a request's reply-to comes from: its own path string, or an index into its batch's table. */
+    @FunctionalInterface
+    private interface ReplyToReader {
+        ActorRef<ClientReply> read() throws IOException;
+    }
+
+    /** The fields {@link #writePropose} wrote, then the reply-to. */
+    private static RaftHost.ClientPropose readPropose(DataInputStream in, ReplyToReader replyTo) throws IOException {
+        return new RaftHost.ClientPropose(readString(in), in.readLong(), in.readLong(), readBytes(in), in.readLong(),
+                replyTo.read());
+    }
+
+    /** The fields {@link #writeRead} wrote, then the reply-to. */
+    private static RaftHost.ClientRead readRead(DataInputStream in, ReplyToReader replyTo) throws IOException {
+        return new RaftHost.ClientRead(readString(in), readBytes(in), CONSISTENCIES[in.readByte()], in.readLong(),
+                replyTo.read());
     }
 
     /** A count of items that follow: never negative, never more than the bytes left could hold. */
