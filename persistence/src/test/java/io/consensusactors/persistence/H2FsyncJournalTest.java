@@ -8,6 +8,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +36,13 @@ class H2FsyncJournalTest {
         return PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());
     }
 
+    /** Adds {@code item} to the entity's list and waits until the journal acknowledged it. */
+    private static void persist(ActorRef<AbstractJournalRecoveryTest.Command> entity,
+                                TestProbe<AbstractJournalRecoveryTest.Done> probe, String item) {
+        entity.tell(new AbstractJournalRecoveryTest.Add(item, probe.getRef()));
+        probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+    }
+
     @Test
     void everyAcknowledgedWriteWasFollowedByAFileSync() {
         Config config = systemConfig(PersistenceSettings.h2(dataDir, "fsync-node"));
@@ -48,8 +57,7 @@ class H2FsyncJournalTest {
             for (int i = 0; i < 20; i++) {
                 H2FileSync sync = H2FileSync.opened(url);
                 long before = sync == null ? 0 : sync.group().syncs();
-                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
-                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+                persist(entity, probe, "item-" + i);
                 sync = H2FileSync.opened(url);
                 assertNotNull(sync, "the journal opened a file sync for " + url);
                 assertTrue(sync.group().syncs() > before, "write " + i + " was acknowledged without a file sync");
@@ -96,15 +104,13 @@ class H2FsyncJournalTest {
             ActorRef<AbstractJournalRecoveryTest.Command> entity =
                     kit.spawn(AbstractJournalRecoveryTest.listEntity("threads-1", 0));
             for (int i = 0; i < 20; i++) { // pools started, sync thread running
-                entity.tell(new AbstractJournalRecoveryTest.Add("warm-" + i, probe.getRef()));
-                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+                persist(entity, probe, "warm-" + i);
             }
-            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long started = threads.getTotalStartedThreadCount();
             int writes = 200;
             for (int i = 0; i < writes; i++) {
-                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
-                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+                persist(entity, probe, "item-" + i);
             }
             long more = threads.getTotalStartedThreadCount() - started;
             assertTrue(more < writes / 10, more + " threads started during " + writes + " writes");

@@ -335,19 +335,17 @@ public final class RaftSimCluster {
                 m.inFlight.addLast(new InFlight(r, commit, new ArrayList<>()));
                 handOff(m, r);
                 node.advanceBeforePersisted(r);
-                serveReads(m);
-                checkAfterStep(m);
-                continue;
-            }
-            if (!r.needsPersistence() && !m.inFlight.isEmpty()) {
-                m.inFlight.peekLast().after().addAll(r.messagesAfterPersist()); // after the writes before them
             } else {
-                completeAllWrites(m); // one ordered journal: the writes before this one are durable first
-                persist(m, r, commit);
-                send(m, r.messagesAfterPersist());
+                if (!r.needsPersistence() && !m.inFlight.isEmpty()) {
+                    m.inFlight.peekLast().after().addAll(r.messagesAfterPersist()); // after the writes before them
+                } else {
+                    completeAllWrites(m); // one ordered journal: the writes before this one are durable first
+                    persist(m, r, commit);
+                    send(m, r.messagesAfterPersist());
+                }
+                handOff(m, r);
+                node.advance(r);
             }
-            handOff(m, r);
-            node.advance(r);
             serveReads(m);
             checkAfterStep(m);
         }
