@@ -699,6 +699,57 @@ class RaftNodeTest {
         assertEquals(1, resp.index());
     }
 
+    /**
+     * Commit propagation without extra messages: a commit advance alone sends nothing (it is not needed for safety,
+     * and the leader answers clients from its own apply); followers learn it from the next AppendEntries or, when no
+     * entries flow, the next heartbeat — never beyond what they hold (min of their match index and the commit).
+     */
+    @Test
+    void aCommitAdvanceAloneSendsNothingAndFollowersLearnItFromTheNextMessage() {
+        RaftNode a = leaderWithCommittedNoop(PLAIN);
+        a.step(new AppendEntriesResponse(1, "c", "a", true, 1, 0, 0)); // c in REPLICATE too
+        drain(a);
+        long index = ((ProposeResult.Accepted) a.propose(7, 1, new byte[]{1})).index();
+        assertEquals(2, ofType(drain(a).messages(), AppendEntries.class).size(), "the entry to b and c");
+
+        a.step(new AppendEntriesResponse(1, "b", "a", true, index, 0, 0));
+        assertEquals(index, a.commitIndex());
+        Ready commit = drain(a);
+        assertEquals(List.of(index), commit.committed().stream().map(Entry::index).toList(), "applied by the leader");
+        assertEquals(List.of(), allMessages(commit), "the commit advance alone sends no message");
+
+        a.tick(); // PLAIN heartbeats every tick
+        List<Heartbeat> beats = ofType(drain(a).messages(), Heartbeat.class);
+        assertEquals(index, beats.stream().filter(h -> h.to().equals("b")).findFirst().orElseThrow().commit(),
+                "b holds the entry: the heartbeat tells it the commit");
+        assertEquals(1, beats.stream().filter(h -> h.to().equals("c")).findFirst().orElseThrow().commit(),
+                "c has not acknowledged the entry: told no more than its match index");
+
+        a.propose(7, 2, new byte[]{2});
+        for (AppendEntries ae : ofType(drain(a).messages(), AppendEntries.class)) {
+            assertEquals(index, ae.leaderCommit(), "the next entries carry the commit to " + ae.to());
+        }
+    }
+
+    /** A follower serving a read (ReadIndex) gets the commit with the answer, not at the next heartbeat. */
+    @Test
+    void aFollowerReadIsAnsweredTogetherWithTheCommit() {
+        RaftNode a = leaderWithCommittedNoop(PLAIN);
+        long index = ((ProposeResult.Accepted) a.propose(7, 1, new byte[]{1})).index();
+        drain(a);
+        a.step(new AppendEntriesResponse(1, "b", "a", true, index, 0, 0));
+        assertEquals(List.of(), allMessages(drain(a)));
+
+        a.step(new ReadIndexRequest(1, "b", "a", 5));
+        long round = ofType(drain(a).messages(), Heartbeat.class).get(0).readRound();
+        a.step(new HeartbeatResponse(1, "b", "a", round, index));
+        Ready r = drain(a);
+        assertEquals(index, single(r.messages(), ReadIndexResponse.class).index());
+        AppendEntries ae = single(r.messages(), AppendEntries.class);
+        assertEquals("b", ae.to());
+        assertEquals(index, ae.leaderCommit(), "b can apply up to the read index at once");
+    }
+
     // ------------------------------------------------------------------ §9.6 PreVote, §6.2 CheckQuorum
 
     /**
