@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Raft core hot paths with no I/O: entries per second committed and applied on all three members of a
  * synchronous in-memory group ({@link InMemoryRaftGroup}) when the leader gets 1, 16 or 256 proposals of 64 bytes
- * between two rounds of Ready handling (the batching the actor shell gets from its mailbox), linearizable reads
+ * between two rounds of Ready handling (the batching the actor shell gets from its mailbox; the leader applies a batch
+ * in its round, followers in the next one, whose AppendEntries carries the commit), linearizable reads
  * (ReadIndex) per second in batches of 16, and the wire codec of an AppendEntries carrying 64 entries.
  * Scores are operations (entries, reads, messages) per second. Run: see docs/raft-benchmarks.md.
  */
