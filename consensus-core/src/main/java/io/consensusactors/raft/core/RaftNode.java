@@ -83,7 +83,6 @@ public final class RaftNode {
     // leader
     private final Map<String, Progress> progress = new TreeMap<>();
     private boolean needBroadcast;
-    private boolean commitDirty;
     private long termStartIndex;
     private String transferTarget;
     private int transferElapsed;
@@ -680,7 +679,6 @@ public final class RaftNode {
         quiesced = false;
         idleTicks = 0;
         needBroadcast = false;
-        commitDirty = false;
         readBroadcastNeeded = false;
     }
 
@@ -963,8 +961,8 @@ public final class RaftNode {
         } else if (pr.state == Progress.State.PROBE) {
             pr.probeSent = false;
         }
-        if (moved && maybeCommit()) {
-            commitDirty = true;
+        if (moved) {
+            maybeCommit();
         }
         if (from.equals(transferTarget) && pr.match == log.lastIndex()) {
             messages.add(new TimeoutNow(term, id, from));
@@ -998,9 +996,7 @@ public final class RaftNode {
             pr.maybeUpdate(r.index());
             pr.becomeProbe();
             pr.next = pr.match + 1;
-            if (maybeCommit()) {
-                commitDirty = true;
-            }
+            maybeCommit();
             sendAppend(from, pr, false);
             return;
         }
@@ -1040,16 +1036,14 @@ public final class RaftNode {
         }
     }
 
-    private boolean maybeCommit() {
+    private void maybeCommit() {
         Configuration c = configuration();
         long q = c.quorumIndex(m -> m.equals(id) ? stableIndex : (progress.containsKey(m) ? progress.get(m).match : 0));
         // §5.4.2 (Figure 8): only entries of the current term are committed by counting replicas
         if (q > commit && log.term(q) == term) {
             commit = q;
             onCommitAdvanced();
-            return true;
         }
-        return false;
     }
 
     private void onCommitAdvanced() {
@@ -1156,16 +1150,14 @@ public final class RaftNode {
                 progress.put(m, pr);
             }
         }
-        if (maybeCommit()) {
-            commitDirty = true;
-        }
+        maybeCommit();
     }
 
     // ------------------------------------------------------------------ ready / advance
 
     /** True when {@link #ready()} has something to do. */
     public boolean hasReady() {
-        return needBroadcast || commitDirty || readBroadcastNeeded || hardStateChanged()
+        return needBroadcast || readBroadcastNeeded || hardStateChanged()
                 || log.unstableFrom <= log.lastIndex() || pendingInstall != null || !messages.isEmpty()
                 || !messagesAfterPersist.isEmpty() || commit > applied || !readStates.isEmpty();
     }
@@ -1178,12 +1170,13 @@ public final class RaftNode {
     public Ready ready() {
         checkNoReadyOutstanding();
         if (role == Role.LEADER) {
-            if (needBroadcast || commitDirty) {
-                // a commit advance alone sends no message: followers learn it from the next AppendEntries or, when no
-                // entries flow, the next heartbeat (both carry the commit index). An empty AppendEntries per follower
-                // per commit advance was ~45% of the AppendEntries and, with their answers, ~40% of a busy leader's
-                // Raft messages (docs/raft-benchmarks.md, batch 10); the leader answers clients after its own apply
-                // and never waits for followers to learn the commit
+            if (needBroadcast) {
+                // new entries only: a commit advance alone sends no message (it makes commit > applied, so a ready to
+                // apply on the leader); followers learn it from the next AppendEntries or, when no entries flow, the
+                // next heartbeat (both carry the commit index). An empty AppendEntries per follower per commit advance
+                // was ~45% of the AppendEntries and, with their answers, ~40% of a busy leader's Raft messages
+                // (docs/raft-benchmarks.md, batch 10); the leader answers clients after its own apply and never waits
+                // for followers to learn the commit
                 for (Map.Entry<String, Progress> e : progress.entrySet()) {
                     sendAppend(e.getKey(), e.getValue(), false);
                 }
@@ -1193,7 +1186,6 @@ public final class RaftNode {
             }
         }
         needBroadcast = false;
-        commitDirty = false;
         HardState hs = null;
         if (hardStateChanged()) {
             hs = new HardState(term, votedFor, commit);
@@ -1257,8 +1249,8 @@ public final class RaftNode {
             if (log.term(e.index()) == e.term()) {
                 if (e.index() > stableIndex) {
                     stableIndex = e.index();
-                    if (role == Role.LEADER && maybeCommit()) {
-                        commitDirty = true;
+                    if (role == Role.LEADER) {
+                        maybeCommit();
                     }
                 }
                 return;
