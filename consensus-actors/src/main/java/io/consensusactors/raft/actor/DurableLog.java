@@ -24,7 +24,7 @@ import java.util.List;
  *
  * <p>The entries are kept <em>encoded</em>, as the journal events carried them ({@link RaftCodec#encodeEntries}
  * batches of consecutive indexes): the running member already holds them decoded in its {@code RaftNode}, so this
- * copy is only read at recovery ({@link #entries()}) and when a journal snapshot is taken ({@link #toStored()},
+ * copy is only read at recovery ({@link #entries()}) and when the node log checkpoints it ({@link #toStored()},
  * which concatenates the batches without re-encoding them). A batch is decoded only when a log conflict truncates
  * it in the middle or an installed snapshot must be matched against it — both rare.
  */
@@ -184,12 +184,22 @@ final class DurableLog {
     }
 
     /**
-     * The form stored in the snapshot store (Pekko snapshot of the event-sourced state). {@code entries} is one
+     * The whole log as one value: a node-log checkpoint ({@link RaftNodeLog.GroupWrite#checkpoint()}), and each
+     * group's part of earlier versions' node-log snapshots. {@code entries} is one
      * {@link RaftCodec#encodeEntries} list of consecutive entries; it may start at or before the snapshot's index
      * (those entries are ignored at recovery).
      */
     record Stored(long term, String votedFor, long commit, byte[] snapshotMeta, byte[] snapshotData, byte[] entries)
             implements CborSerializable {
+    }
+
+    /** About the size of {@link #toStored()}: the snapshot's data and the encoded entries. */
+    long storedBytes() {
+        long n = snapshot.data() == null ? 0 : snapshot.data().length;
+        for (Batch b : batches) {
+            n += b.bytes().length;
+        }
+        return n;
     }
 
     /** Concatenates the encoded batches under one entry count: a copy of bytes, no entry is re-encoded. */

@@ -208,7 +208,7 @@ public final class RaftHost extends AbstractBehavior<RaftHost.Command> {
 
     private ActorRef<RaftNodeLog.Command> spawnNodeLog() {
         ActorRef<RaftNodeLog.Command> log = getContext().spawn(
-                RaftNodeLog.create(nodeId, settings.journalSnapshotEvery()), "log-" + (++nodeLogGeneration));
+                RaftNodeLog.create(nodeId, settings.journalCheckpointEvery()), "log-" + (++nodeLogGeneration));
         getContext().watch(log);
         return log;
     }

@@ -515,7 +515,7 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
                 core.advance(ready);
                 afterAdvance();
             } else if (ready.canPipeline() && settings.maxWritesInFlight() > 1) {
-                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), false, () -> {
+                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null, null), false, () -> {
                     sendAfterPersist(ready.messagesAfterPersist());
                     core.persisted(ready);
                 });
@@ -523,7 +523,7 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
                 core.advanceBeforePersisted(ready);
                 afterAdvance();
             } else {
-                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null), true, () -> {
+                write(new RaftNodeLog.GroupWrite(groupId, toEvent(ready), null, null), true, () -> {
                     sendAfterPersist(ready.messagesAfterPersist());
                     handOff(ready);
                     core.advance(ready);
@@ -647,7 +647,7 @@ public final class RaftMember extends AbstractBehavior<RaftMember.Command> {
         }
         SnapshotMeta meta = core.snapshotMetaAt(index);
         byte[] data = machine.snapshot();
-        write(new RaftNodeLog.GroupWrite(groupId, null, new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data)),
+        write(new RaftNodeLog.GroupWrite(groupId, null, new RaftEvent.Compacted(DurableLog.encodeMeta(meta), data), null),
                 true, () -> core.compact(index, data));
         return this;
     }

@@ -6,7 +6,7 @@ import io.consensusactors.raft.core.RaftConfig;
 import java.time.Duration;
 
 /** Settings of the Raft actors, read from {@code consensus-actors.raft} (see reference.conf). */
-public record RaftSettings(Duration tickInterval, RaftConfig core, long compactAfterEntries, int journalSnapshotEvery,
+public record RaftSettings(Duration tickInterval, RaftConfig core, long compactAfterEntries, int journalCheckpointEvery,
                            int maxSessions, long sessionExpireAfterEntries, Duration clientAttemptTimeout,
                            Duration clientRequestTimeout, int clientSessionsPerGroup, Duration flushDelay,
                            int firstElectionSpreadTicks, int maxWritesInFlight) {
@@ -22,7 +22,7 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
                     c.getBytes("max-bytes-per-message"), c.getBytes("snapshot-chunk-bytes").intValue(),
                     c.getInt("lease-safety-ticks"), c.getLong("max-promotion-lag"), c.getInt("quiesce-after-ticks"));
             RaftSettings s = new RaftSettings(c.getDuration("tick-interval"), core, c.getLong("compact-after-entries"),
-                    c.getInt("journal-snapshot-every"), c.getInt("session.max-sessions"),
+                    c.getInt("journal-checkpoint-every"), c.getInt("session.max-sessions"),
                     c.getLong("session.expire-after-entries"), c.getDuration("client.attempt-timeout"),
                     c.getDuration("client.request-timeout"), c.getInt("client.sessions-per-group"),
                     c.getDuration("flush-delay"), c.getInt("first-election-spread-ticks"),
@@ -36,8 +36,8 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
             if (s.maxWritesInFlight < 1) {
                 throw new IllegalArgumentException(PREFIX + ".max-writes-in-flight must be >= 1, was " + s.maxWritesInFlight);
             }
-            if (s.compactAfterEntries < 1 || s.journalSnapshotEvery < 1) {
-                throw new IllegalArgumentException(PREFIX + ".compact-after-entries and journal-snapshot-every must be positive");
+            if (s.compactAfterEntries < 1 || s.journalCheckpointEvery < 1) {
+                throw new IllegalArgumentException(PREFIX + ".compact-after-entries and journal-checkpoint-every must be positive");
             }
             return s;
         } catch (IllegalArgumentException e) {
@@ -47,13 +47,13 @@ public record RaftSettings(Duration tickInterval, RaftConfig core, long compactA
     }
 
     public RaftSettings withFirstElectionSpreadTicks(int ticks) {
-        return new RaftSettings(tickInterval, core, compactAfterEntries, journalSnapshotEvery, maxSessions,
+        return new RaftSettings(tickInterval, core, compactAfterEntries, journalCheckpointEvery, maxSessions,
                 sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
                 ticks, maxWritesInFlight);
     }
 
     public RaftSettings withCore(RaftConfig c) {
-        return new RaftSettings(tickInterval, c, compactAfterEntries, journalSnapshotEvery, maxSessions,
+        return new RaftSettings(tickInterval, c, compactAfterEntries, journalCheckpointEvery, maxSessions,
                 sessionExpireAfterEntries, clientAttemptTimeout, clientRequestTimeout, clientSessionsPerGroup, flushDelay,
                 firstElectionSpreadTicks, maxWritesInFlight);
     }

@@ -43,9 +43,9 @@ class RaftActorsTest {
                 pekko.loglevel = WARNING
                 pekko.actor.provider = local
                 consensus-actors.raft.tick-interval = 20ms
-                # small, so that a restart recovers from journal snapshots (DurableLog.toStored/fromStored) and
-                # compacted logs, not only from replayed events
-                consensus-actors.raft.journal-snapshot-every = 16
+                # small, so that a restart recovers from node-log checkpoints (DurableLog.toStored/fromStored) after
+                # deleted events and from compacted logs, not only from replayed events
+                consensus-actors.raft.journal-checkpoint-every = 16
                 consensus-actors.raft.compact-after-entries = 48
                 """));
         return PersistenceSettings.forNode(app).withFallback(app).withFallback(ConfigFactory.load());

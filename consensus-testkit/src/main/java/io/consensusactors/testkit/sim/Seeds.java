@@ -12,25 +12,40 @@ public final class Seeds {
     }
 
     public static int count(int defaultCount) {
-        String s = System.getProperty("sim.seeds");
+        return count("sim.seeds", defaultCount);
+    }
+
+    private static int count(String countProperty, int defaultCount) {
+        String s = System.getProperty(countProperty);
         if (s == null || s.isBlank()) {
             return defaultCount;
         }
         try {
             return Integer.parseInt(s.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("sim.seeds must be a number, was '" + s + "'");
+            throw new IllegalArgumentException(countProperty + " must be a number, was '" + s + "'");
         }
     }
 
+    /**
+     * As {@link #forEach(String, int, LongConsumer)}, for a property too slow per seed to follow {@code sim.seeds}
+     * (e.g. one that runs actors): the number of seeds is the system property {@code countProperty}.
+     */
+    public static void forEach(String replayProperty, String countProperty, int defaultCount, LongConsumer body) {
+        runSeeds(replayProperty, count(countProperty, defaultCount), body);
+    }
+
     public static void forEach(String replayProperty, int defaultCount, LongConsumer body) {
+        runSeeds(replayProperty, count(defaultCount), body);
+    }
+
+    private static void runSeeds(String replayProperty, int n, LongConsumer body) {
         String replay = System.getProperty(replayProperty);
         if (replay != null && !replay.isBlank()) {
             run(replayProperty, Long.parseLong(replay.trim()), body);
             return;
         }
         long start = Long.parseLong(System.getProperty(replayProperty + ".start", "1"));
-        int n = count(defaultCount);
         for (long seed = start; seed < start + n; seed++) {
             run(replayProperty, seed, body);
         }
