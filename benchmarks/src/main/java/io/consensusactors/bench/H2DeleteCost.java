@@ -1,0 +1,148 @@
+package io.consensusactors.bench;
+
+import com.sun.management.OperatingSystemMXBean;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * What keeping a journal bounded costs H2: a steady state of one journal row inserted and committed (and fsync'd)
+ * per iteration while the oldest rows are deleted {@code chunk} at a time once more than {@code retain} are kept —
+ * as the Raft node log does under load. Variants: the payload column as {@code VARBINARY} (inline in the row) or
+ * {@code BLOB} (H2's separate LOB store), and the deletion as pekko-persistence-jdbc does it (mark the rows deleted,
+ * then delete them but the highest) or as one plain {@code DELETE}, or none. Prints process CPU and bytes written per
+ * inserted row, deletions included.
+ *
+ * <pre>java -cp $CP io.consensusactors.bench.H2DeleteCost [row-bytes] [inserts] [retain] [chunk]</pre>
+ */
+public final class H2DeleteCost {
+
+    private H2DeleteCost() {
+    }
+
+    enum Deletion { NONE, MARK_THEN_DELETE, DELETE }
+
+    public static void main(String[] args) throws Exception {
+        int rowBytes = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int inserts = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        int retain = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
+        int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 1_000;
+        System.out.printf("H2 journal with deletion: rows of %,d bytes, %,d inserts (each committed and fsync'd) "
+                + "after %,d warm-up, oldest rows deleted %,d at a time beyond %,d kept%n",
+                rowBytes, inserts, retain + inserts / 4, chunk, retain);
+        System.out.println("| payload column | deletion | process CPU per insert | bytes written per insert | "
+                + "file after run |");
+        System.out.println("|---|---|---|---|---|");
+        for (int round = 0; round < 2; round++) { // the first round warms the JIT
+            for (String type : new String[] {"VARBINARY", "BLOB"}) {
+                for (Deletion d : Deletion.values()) {
+                    long[] r = run(rowBytes, inserts, retain, chunk, type, d);
+                    if (round == 1) {
+                        System.out.printf("| %s | %s | %.0f µs | %,d | %,d MB |%n", type, d, r[0] / 1000.0, r[1],
+                                r[2] >> 20);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {CPU ns per insert, bytes written per insert, file bytes}. */
+    private static long[] run(int rowBytes, int inserts, int retain, int chunk, String type, Deletion deletion)
+            throws Exception {
+        Path dir = Files.createTempDirectory("h2-delete-cost");
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try {
+            String url = "jdbc:h2:file:" + dir.resolve("cost") + ";DATABASE_TO_UPPER=false;WRITE_DELAY=0";
+            Random random = new Random(42);
+            try (Connection c = DriverManager.getConnection(url, "sa", "")) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE \"event_journal\" (\"ordering\" BIGINT UNIQUE NOT NULL AUTO_INCREMENT, "
+                            + "\"deleted\" BOOLEAN DEFAULT false NOT NULL, \"persistence_id\" VARCHAR(255) NOT NULL, "
+                            + "\"sequence_number\" BIGINT NOT NULL, \"writer\" VARCHAR NOT NULL, "
+                            + "\"write_timestamp\" BIGINT NOT NULL, \"adapter_manifest\" VARCHAR NOT NULL, "
+                            + "\"event_payload\" " + type + " NOT NULL, \"event_ser_id\" INTEGER NOT NULL, "
+                            + "\"event_ser_manifest\" VARCHAR NOT NULL, "
+                            + "PRIMARY KEY(\"persistence_id\",\"sequence_number\"))");
+                }
+                c.setAutoCommit(false);
+                PreparedStatement insert = c.prepareStatement("INSERT INTO \"event_journal\" (\"deleted\", "
+                        + "\"persistence_id\", \"sequence_number\", \"writer\", \"write_timestamp\", "
+                        + "\"adapter_manifest\", \"event_payload\", \"event_ser_id\", \"event_ser_manifest\") "
+                        + "VALUES (false, 'raft-node|node1', ?, 'writer', ?, '', ?, 734101, 'W')");
+                PreparedStatement mark = c.prepareStatement("UPDATE \"event_journal\" SET \"deleted\" = true WHERE "
+                        + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ? AND \"deleted\" = false");
+                PreparedStatement highestMarked = c.prepareStatement("SELECT MAX(\"sequence_number\") FROM "
+                        + "\"event_journal\" WHERE \"persistence_id\" = 'raft-node|node1' AND \"deleted\" = true");
+                PreparedStatement delete = c.prepareStatement("DELETE FROM \"event_journal\" WHERE "
+                        + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ?");
+                var store = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession())
+                        .getDatabase().getStore().getMvStore();
+                int warmup = retain + inserts / 4;
+                long cpu0 = 0;
+                long bytes0 = 0;
+                long deletedTo = 0;
+                for (int i = 1; i <= warmup + inserts; i++) {
+                    if (i == warmup + 1) {
+                        cpu0 = os.getProcessCpuTime();
+                        bytes0 = bytesWritten();
+                    }
+                    byte[] payload = new byte[rowBytes];
+                    random.nextBytes(payload);
+                    insert.setLong(1, i);
+                    insert.setLong(2, System.currentTimeMillis());
+                    insert.setBytes(3, payload);
+                    insert.executeUpdate();
+                    c.commit();
+                    store.sync();
+                    if (deletion != Deletion.NONE && i - deletedTo >= retain + chunk) {
+                        long to = deletedTo + chunk;
+                        if (deletion == Deletion.MARK_THEN_DELETE) {
+                            mark.setLong(1, to);
+                            mark.executeUpdate();
+                            long highest;
+                            try (ResultSet rs = highestMarked.executeQuery()) {
+                                rs.next();
+                                highest = rs.getLong(1);
+                            }
+                            delete.setLong(1, highest - 1);
+                            delete.executeUpdate();
+                        } else {
+                            delete.setLong(1, to);
+                            delete.executeUpdate();
+                        }
+                        c.commit();
+                        deletedTo = to;
+                    }
+                }
+                long cpu = os.getProcessCpuTime() - cpu0;
+                long bytes = bytesWritten() - bytes0;
+                return new long[] {cpu / inserts, bytes / inserts, Files.size(dir.resolve("cost.mv.db"))};
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static long bytesWritten() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+            if (line.startsWith("wchar:")) {
+                return Long.parseLong(line.substring(6).trim());
+            }
+        }
+        throw new IOException("no wchar in /proc/self/io");
+    }
+}
