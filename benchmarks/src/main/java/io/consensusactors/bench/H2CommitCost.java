@@ -127,7 +127,7 @@ public final class H2CommitCost {
         }
     }
 
-    private static void delete(Path dir) throws IOException {
+    static void delete(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
@@ -136,7 +136,7 @@ public final class H2CommitCost {
     }
 
     /** Bytes this process wrote through system calls so far ({@code wchar} of /proc/self/io; Linux). */
-    private static long bytesWritten() throws IOException {
+    static long bytesWritten() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
             if (line.startsWith("wchar:")) {
                 return Long.parseLong(line.substring(6).trim());

@@ -2,7 +2,6 @@ package io.consensusactors.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,16 +10,15 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * What keeping a journal bounded costs H2: a steady state of one journal row inserted and committed (and fsync'd)
  * per iteration while the oldest rows are deleted {@code chunk} at a time once more than {@code retain} are kept —
  * as the Raft node log does under load. Variants: the payload column as {@code VARBINARY} (inline in the row) or
- * {@code BLOB} (H2's separate LOB store), and the deletion as pekko-persistence-jdbc does it (mark the rows deleted,
- * then delete them but the highest) or as one plain {@code DELETE}, or none. Prints process CPU and bytes written per
+ * {@code BLOB} (H2's separate LOB store), and the deletion as older pekko-persistence-jdbc versions did it (mark the
+ * rows deleted, then delete them but the highest) or as one plain {@code DELETE} (close to what 1.1.1 does: delete
+ * below the highest row, mark that one), or none. Prints process CPU and bytes written per
  * inserted row, deletions included.
  *
  * <pre>java -cp $CP io.consensusactors.bench.H2DeleteCost [row-bytes] [inserts] [retain] [chunk]</pre>
@@ -94,7 +92,7 @@ public final class H2DeleteCost {
                 for (int i = 1; i <= warmup + inserts; i++) {
                     if (i == warmup + 1) {
                         cpu0 = os.getProcessCpuTime();
-                        bytes0 = bytesWritten();
+                        bytes0 = H2CommitCost.bytesWritten();
                     }
                     byte[] payload = new byte[rowBytes];
                     random.nextBytes(payload);
@@ -125,24 +123,11 @@ public final class H2DeleteCost {
                     }
                 }
                 long cpu = os.getProcessCpuTime() - cpu0;
-                long bytes = bytesWritten() - bytes0;
+                long bytes = H2CommitCost.bytesWritten() - bytes0;
                 return new long[] {cpu / inserts, bytes / inserts, Files.size(dir.resolve("cost.mv.db"))};
             }
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            H2CommitCost.delete(dir);
         }
-    }
-
-    private static long bytesWritten() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
-            if (line.startsWith("wchar:")) {
-                return Long.parseLong(line.substring(6).trim());
-            }
-        }
-        throw new IOException("no wchar in /proc/self/io");
     }
 }

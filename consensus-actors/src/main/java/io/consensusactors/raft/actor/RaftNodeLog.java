@@ -294,6 +294,11 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
                     groups.put(g, log);
                     checkpointed(g, seq);
                 }
+                applyTo(log, w);
+            }
+
+            /** A group's Ready and/or compaction applied to its log (not a checkpoint, which replaces the log). */
+            static void applyTo(DurableLog log, GroupWrite w) {
                 if (w.ready() != null) {
                     log.apply(w.ready());
                 }
@@ -427,16 +432,10 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
          * a bounded amount per event.
          */
         List<GroupWrite> withCheckpoints(State s, List<GroupWrite> writes, long seq) {
-            Map<String, List<GroupWrite>> byGroup = new LinkedHashMap<>();
-            for (GroupWrite gw : writes) {
-                byGroup.computeIfAbsent(gw.groupId(), g -> new ArrayList<>(2)).add(gw);
-            }
             Set<String> whole = new LinkedHashSet<>();
-            for (Map.Entry<String, List<GroupWrite>> e : byGroup.entrySet()) {
-                for (GroupWrite gw : e.getValue()) {
-                    if (gw.compacted() != null || (gw.ready() != null && gw.ready().snapshotMeta() != null)) {
-                        whole.add(e.getKey());
-                    }
+            for (GroupWrite gw : writes) {
+                if (gw.compacted() != null || (gw.ready() != null && gw.ready().snapshotMeta() != null)) {
+                    whole.add(gw.groupId());
                 }
             }
             long overdue = seq - checkpointEvery;
@@ -453,7 +452,11 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
                 }
             }
             if (whole.isEmpty()) {
-                return writes;
+                return writes; // the common case: nothing regrouped
+            }
+            Map<String, List<GroupWrite>> byGroup = new LinkedHashMap<>();
+            for (GroupWrite gw : writes) {
+                byGroup.computeIfAbsent(gw.groupId(), g -> new ArrayList<>(2)).add(gw);
             }
             List<GroupWrite> out = new ArrayList<>(writes.size() + count);
             for (Map.Entry<String, List<GroupWrite>> e : byGroup.entrySet()) {
@@ -475,12 +478,7 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
         private static GroupWrite checkpoint(State s, String group, List<GroupWrite> writes) {
             DurableLog log = s.copyOf(group);
             for (GroupWrite gw : writes) {
-                if (gw.ready() != null) {
-                    log.apply(gw.ready());
-                }
-                if (gw.compacted() != null) {
-                    log.apply(gw.compacted());
-                }
+                State.applyTo(log, gw);
             }
             return new GroupWrite(group, null, null, log.toStored());
         }
