@@ -386,6 +386,12 @@ public final class RaftLoad {
             for (int i = 0; i < names.size(); i++) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.nodeHeap));
                 String extra = System.getProperty("raftload.node-jvm-args", "").replace("{node}", names.get(i));
+                if (!extra.matches(".*-XX:[+]Use\\w*GC.*")) {
+                    // as the sample app's and the multi-JVM tests' node launchers: on two cores shared by four JVMs
+                    // the serial collector's cheaper barriers and no concurrent GC threads: entity writes at 64
+                    // clients 4,568-4,942/s against G1's 3,649-4,839 (docs/raft-benchmarks.md, batch 12)
+                    cmd.add("-XX:+UseSerialGC");
+                }
                 if (!extra.isBlank()) {
                     cmd.addAll(List.of(extra.trim().split("\\s+"))); // e.g. JFR or GC logging, {node} = node name
                 }

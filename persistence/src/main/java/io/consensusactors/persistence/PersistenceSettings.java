@@ -3,7 +3,9 @@ package io.consensusactors.persistence;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -51,11 +53,8 @@ public final class PersistenceSettings {
     public static PersistenceSettings read(Config config) {
         Config c = config.withFallback(ConfigFactory.defaultReference()).getConfig(PREFIX);
         String name = c.getString("database").trim().toLowerCase(Locale.ROOT);
-        int pool = c.getInt("pool-size");
-        if (pool < 1) {
-            throw new IllegalArgumentException(PREFIX + ".pool-size must be at least 1, was " + pool);
-        }
         boolean createSchema = c.getBoolean("create-schema");
+        int pool = poolSize(c, name.startsWith("h2") ? 1 : 8);
         switch (name) {
             case "h2": {
                 String dataDir = c.getString("data-dir");
@@ -93,6 +92,25 @@ public final class PersistenceSettings {
                 throw new IllegalArgumentException("unknown " + PREFIX + ".database '" + name
                         + "': use \"h2\" (embedded, the default), \"h2-mem\" (tests) or \"postgres\"");
         }
+    }
+
+    /** {@code pool-size}: a positive number, or {@code auto} for the database's default. */
+    private static int poolSize(Config c, int auto) {
+        ConfigValue v = c.getValue("pool-size");
+        if (v.valueType() == ConfigValueType.STRING && "auto".equals(String.valueOf(v.unwrapped()).trim())) {
+            return auto;
+        }
+        int pool;
+        try {
+            pool = c.getInt("pool-size");
+        } catch (ConfigException.WrongType e) {
+            pool = 0;
+        }
+        if (pool < 1) {
+            throw new IllegalArgumentException(PREFIX + ".pool-size must be a positive number or auto, was "
+                    + v.render() + " (auto: 1 connection for H2, 8 for PostgreSQL)");
+        }
+        return pool;
     }
 
     /**

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -66,6 +67,29 @@ class PersistenceSettingsTest {
         assertEquals("jdbc-journal", pekko.getString("pekko.persistence.journal.plugin"));
         assertEquals("slick", pekko.getString("jdbc-snapshot-store.use-shared-db"));
         assertEquals("slick.jdbc.H2Profile$", pekko.getString("pekko-persistence-jdbc.shared-databases.slick.profile"));
+    }
+
+    @Test
+    void poolSizeIsOneConnectionForH2AndEightForPostgresUnlessSet(@TempDir Path dir) {
+        Config h2 = PersistenceSettings.h2(dir, "n1");
+        Config pg = PersistenceSettings.postgres("jdbc:postgresql://127.0.0.1:5432/x", "u", "p");
+        assertEquals(1, PersistenceSettings.read(h2).poolSize);
+        assertEquals(8, PersistenceSettings.read(pg).poolSize);
+        Config three = ConfigFactory.parseString("consensus-actors.persistence.pool-size = 3");
+        assertEquals(3, PersistenceSettings.read(three.withFallback(h2)).poolSize);
+        // as a system property would give it: a string
+        Config four = ConfigFactory.parseMap(Map.of("consensus-actors.persistence.pool-size", "4"));
+        assertEquals(4, PersistenceSettings.read(four.withFallback(pg)).poolSize);
+        Config pekko = PersistenceSettings.forNode(h2);
+        assertEquals(1, pekko.getInt("pekko-persistence-jdbc.shared-databases.slick.db.numThreads"));
+        assertEquals(1, pekko.getInt("pekko-persistence-jdbc.shared-databases.slick.db.maxConnections"));
+        for (String bad : new String[] {"0", "lots", "-2"}) {
+            Config c = ConfigFactory.parseMap(Map.of("consensus-actors.persistence.pool-size", bad));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PersistenceSettings.read(c.withFallback(h2)));
+            assertTrue(e.getMessage().contains("pool-size must be a positive number or auto")
+                    && e.getMessage().contains(bad), e.getMessage());
+        }
     }
 
     @Test
