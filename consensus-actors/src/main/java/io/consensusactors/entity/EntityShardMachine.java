@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,12 +213,12 @@ final class EntityShardMachine<C, E, S> implements SpeculativeStateMachine {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(bytes);
-            List<String> ids = new ArrayList<>(applied.keySet());
-            Collections.sort(ids); // the same state gives the same bytes on every replica
-            out.writeInt(ids.size());
-            for (String id : ids) {
-                out.writeUTF(id);
-                codec.write(out, applied.get(id));
+            List<Map.Entry<String, S>> entities = new ArrayList<>(applied.entrySet());
+            entities.sort(Map.Entry.comparingByKey()); // the same state gives the same bytes on every replica
+            out.writeInt(entities.size());
+            for (Map.Entry<String, S> e : entities) {
+                out.writeUTF(e.getKey());
+                codec.write(out, e.getValue());
             }
             return bytes.toByteArray();
         } catch (IOException e) {

@@ -26,6 +26,9 @@ public final class PersistenceSettings {
     /** The Slick database that journal, snapshot store, read journal and durable state share (its {@code db} block). */
     public static final String SHARED_DB = "pekko-persistence-jdbc.shared-databases.slick";
 
+    /** {@code pool-size = auto}: the constructor picks 1 connection for H2, 8 for PostgreSQL. */
+    private static final int AUTO = 0;
+
     /** The database a node writes to. */
     public enum Database { H2, POSTGRES }
 
@@ -44,7 +47,7 @@ public final class PersistenceSettings {
         this.jdbcUrl = jdbcUrl;
         this.user = user;
         this.password = password;
-        this.poolSize = poolSize;
+        this.poolSize = poolSize != AUTO ? poolSize : database == Database.H2 ? 1 : 8;
         this.createSchema = createSchema;
         this.fsync = fsync;
     }
@@ -54,7 +57,7 @@ public final class PersistenceSettings {
         Config c = config.withFallback(ConfigFactory.defaultReference()).getConfig(PREFIX);
         String name = c.getString("database").trim().toLowerCase(Locale.ROOT);
         boolean createSchema = c.getBoolean("create-schema");
-        int pool = poolSize(c, name.startsWith("h2") ? 1 : 8);
+        int pool = poolSize(c);
         switch (name) {
             case "h2": {
                 String dataDir = c.getString("data-dir");
@@ -94,23 +97,22 @@ public final class PersistenceSettings {
         }
     }
 
-    /** {@code pool-size}: a positive number, or {@code auto} for the database's default. */
-    private static int poolSize(Config c, int auto) {
+    /** {@code pool-size}: a positive number, or {@link #AUTO}. */
+    private static int poolSize(Config c) {
         ConfigValue v = c.getValue("pool-size");
         if (v.valueType() == ConfigValueType.STRING && "auto".equals(String.valueOf(v.unwrapped()).trim())) {
-            return auto;
+            return AUTO;
         }
-        int pool;
         try {
-            pool = c.getInt("pool-size");
+            int pool = c.getInt("pool-size");
+            if (pool >= 1) {
+                return pool;
+            }
         } catch (ConfigException.WrongType e) {
-            pool = 0;
+            // not a number: refused below
         }
-        if (pool < 1) {
-            throw new IllegalArgumentException(PREFIX + ".pool-size must be a positive number or auto, was "
-                    + v.render() + " (auto: 1 connection for H2, 8 for PostgreSQL)");
-        }
-        return pool;
+        throw new IllegalArgumentException(PREFIX + ".pool-size must be a positive number or auto, was " + v.render()
+                + " (auto: 1 connection for H2, 8 for PostgreSQL)");
     }
 
     /**
