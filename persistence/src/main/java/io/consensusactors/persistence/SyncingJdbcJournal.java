@@ -2,13 +2,30 @@ package io.consensusactors.persistence;
 
 import com.typesafe.config.Config;
 import org.apache.pekko.persistence.AtomicWrite;
+import org.apache.pekko.persistence.PersistentRepr;
+import org.apache.pekko.persistence.jdbc.config.EventJournalTableColumnNames;
+import org.apache.pekko.persistence.jdbc.config.EventJournalTableConfiguration;
+import org.apache.pekko.persistence.jdbc.config.EventTagTableConfiguration;
 import org.apache.pekko.persistence.jdbc.journal.JdbcAsyncWriteJournal;
+import org.apache.pekko.persistence.journal.Tagged;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
 import scala.collection.immutable.Seq;
 import scala.concurrent.Future;
+import scala.jdk.javaapi.CollectionConverters;
 import scala.jdk.javaapi.FutureConverters;
 import scala.runtime.BoxedUnit;
+import scala.util.Failure;
+import scala.util.Success;
 import scala.util.Try;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
@@ -17,30 +34,115 @@ import java.util.concurrent.Executor;
  * one fsync for all writes that complete together). Deleting events first forces what was written before, so a
  * snapshot the deletion relies on is never lost while the events it replaces are gone.
  *
+ * <p>Writes take a shorter path than the plugin's ({@link H2JournalWriter}: one thread and connection, group commit
+ * overlapping the fsync); they write the plugin's rows (same columns and Pekko serialization, tags in its tag table),
+ * which the plugin reads back, replays, deletes and queries as usual.
+ *
  * <p>{@link PersistenceSettings} selects it for {@code database = "h2"} with {@code h2.fsync = on} (the default);
  * PostgreSQL needs no such step (a commit returns after the server flushed its WAL, {@code synchronous_commit = on}).
  */
 public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
 
     private static final Executor DIRECT = Runnable::run;
+    private static final Try<BoxedUnit> WRITTEN = new Success<>(BoxedUnit.UNIT);
 
     private final H2FileSync sync;
+    private final H2JournalWriter writer;
+    private final Serialization serialization;
+    /** The latest write of each persistence id still under way (a highest-sequence-number read waits for it). */
+    private final Map<String, CompletableFuture<?>> writing = new ConcurrentHashMap<>();
 
     public SyncingJdbcJournal(Config config) {
         super(config);
         Config root = context().system().settings().config();
         String db = PersistenceSettings.SHARED_DB + ".db.";
-        this.sync = H2FileSync.acquire(root.getString(db + "url"), root.getString(db + "user"),
-                root.getString(db + "password"));
+        String url = root.getString(db + "url");
+        String user = root.getString(db + "user");
+        String password = root.getString(db + "password");
+        this.sync = H2FileSync.acquire(url, user, password);
+        this.serialization = SerializationExtension.get(context().system());
+        EventJournalTableConfiguration events = journalConfig().eventJournalTableConfiguration();
+        EventJournalTableColumnNames c = events.columnNames();
+        EventTagTableConfiguration tags = journalConfig().eventTagTableConfiguration();
+        this.writer = new H2JournalWriter(url, user, password,
+                H2JournalWriter.table(events.schemaName(), events.tableName()),
+                List.of(c.deleted(), c.persistenceId(), c.sequenceNumber(), c.writer(), c.writeTimestamp(),
+                        c.adapterManifest(), c.eventPayload(), c.eventSerId(), c.eventSerManifest(), c.metaPayload(),
+                        c.metaSerId(), c.metaSerManifest()),
+                c.ordering(), H2JournalWriter.table(tags.schemaName(), tags.tableName()),
+                List.of(tags.columnNames().eventId(), tags.columnNames().tag()), sync);
     }
 
+    /**
+     * As the plugin does: an atomic write whose events cannot be serialized is rejected (its own result fails, the
+     * others are written); a failed transaction fails the whole call.
+     */
     @Override
     public Future<Seq<Try<BoxedUnit>>> asyncWriteMessages(Seq<AtomicWrite> messages) {
-        // thenComposeAsync on the completing thread, not thenCompose: the CompletableFuture that asJava returns turns
-        // thenCompose into thenComposeAsync on the common pool, which on a machine of two cores or fewer (pool of one
-        // thread) is a new thread per call — one thread started per journal write
-        return FutureConverters.asScala(FutureConverters.asJava(super.asyncWriteMessages(messages))
-                .thenComposeAsync(results -> sync.request().thenApply(done -> results), DIRECT));
+        long now = System.currentTimeMillis();
+        List<H2JournalWriter.Row> rows = new ArrayList<>();
+        List<Try<BoxedUnit>> results = new ArrayList<>();
+        boolean allSerialized = true;
+        for (AtomicWrite write : CollectionConverters.asJava(messages)) {
+            try {
+                List<H2JournalWriter.Row> these = new ArrayList<>();
+                for (PersistentRepr repr : CollectionConverters.asJava(write.payload())) {
+                    these.add(row(repr, now));
+                }
+                rows.addAll(these);
+                results.add(WRITTEN);
+            } catch (RuntimeException e) {
+                results.add(new Failure<>(e));
+                allSerialized = false;
+            }
+        }
+        Seq<Try<BoxedUnit>> outcome = allSerialized
+                ? CollectionConverters.asScala(List.<Try<BoxedUnit>>of()).toList()
+                : CollectionConverters.asScala(results).toList();
+        String persistenceId = messages.head().persistenceId();
+        CompletableFuture<Seq<Try<BoxedUnit>>> written = writer.write(rows).thenApply(done -> outcome);
+        writing.put(persistenceId, written);
+        written.whenComplete((r, e) -> writing.remove(persistenceId, written));
+        return FutureConverters.asScala(written);
+    }
+
+    private H2JournalWriter.Row row(PersistentRepr repr, long now) {
+        Object payload = repr.payload();
+        List<String> tags = List.of();
+        if (payload instanceof Tagged tagged) {
+            payload = tagged.payload();
+            tags = new ArrayList<>(CollectionConverters.asJava(tagged.tags()));
+        }
+        Serializer s = serialization.findSerializerFor(payload);
+        String manifest = Serializers.manifestFor(s, payload);
+        byte[] bytes = serialization.serialize(payload).get();
+        byte[] metaBytes = null;
+        Integer metaId = null;
+        String metaManifest = null;
+        if (repr.metadata().isDefined()) {
+            // as the plugin: metadata that cannot be serialized is left out, the event is written
+            Object meta = repr.metadata().get();
+            Try<byte[]> m = serialization.serialize(meta);
+            if (m.isSuccess()) {
+                Serializer ms = serialization.findSerializerFor(meta);
+                metaBytes = m.get();
+                metaId = ms.identifier();
+                metaManifest = Serializers.manifestFor(ms, meta);
+            }
+        }
+        return new H2JournalWriter.Row(repr.persistenceId(), repr.sequenceNr(), repr.writerUuid(), now,
+                repr.manifest(), bytes, s.identifier(), manifest, metaBytes, metaId, metaManifest, tags);
+    }
+
+    /** After the persistence id's write under way, if any (as the plugin's own write path does). */
+    @Override
+    public Future<Object> asyncReadHighestSequenceNr(String persistenceId, long fromSequenceNr) {
+        CompletableFuture<?> pending = writing.get(persistenceId);
+        if (pending == null) {
+            return journalDao().highestSequenceNr(persistenceId, fromSequenceNr);
+        }
+        return FutureConverters.asScala(pending.handle((r, e) -> null).thenComposeAsync(
+                x -> FutureConverters.asJava(journalDao().highestSequenceNr(persistenceId, fromSequenceNr)), DIRECT));
     }
 
     @Override
@@ -52,6 +154,7 @@ public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
     @Override
     public void postStop() {
         try {
+            writer.close();
             super.postStop();
         } finally {
             sync.release();
