@@ -7,6 +7,7 @@ import io.consensusactors.persistence.PersistenceSettings;
 import io.consensusactors.persistence.SchemaInitializer;
 import org.h2.jdbc.JdbcConnection;
 import org.h2.engine.SessionLocal;
+import org.h2.mvstore.MVStore;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -72,25 +74,14 @@ public final class H2CommitCost {
     private static Result run(int rowBytes, int commits, String options) throws Exception {
         Path dir = Files.createTempDirectory("h2-commit-cost");
         try {
-            // the schema exactly as a node creates it; the URL as PersistenceSettings builds it, plus the variant
-            // (options such as PAGE_SIZE apply only when the database is created: the schema is created with them)
-            Config settings = PersistenceSettings.h2(dir, "cost");
-            String key = PersistenceSettings.PREFIX + ".h2.url-options";
-            settings = settings.withValue(key, ConfigValueFactory.fromAnyRef(
-                    ConfigFactory.load().getString(key) + options));
-            SchemaInitializer.createIfNotExists(PersistenceSettings.read(settings.withFallback(ConfigFactory.load())));
-            Path file = dir.resolve("cost.mv.db");
-            String url = "jdbc:h2:file:" + dir.resolve("cost") + ";DATABASE_TO_UPPER=false;WRITE_DELAY=0" + options;
+            String url = createDatabase(dir, options);
+            Path file = dir.resolve(DATABASE + ".mv.db");
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             Random random = new Random(42);
             try (Connection c = DriverManager.getConnection(url, "sa", "")) {
                 c.setAutoCommit(false);
-                var store = ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore()
-                        .getMvStore();
-                try (PreparedStatement insert = c.prepareStatement("INSERT INTO \"event_journal\" (\"deleted\", "
-                        + "\"persistence_id\", \"sequence_number\", \"writer\", \"write_timestamp\", "
-                        + "\"adapter_manifest\", \"event_payload\", \"event_ser_id\", \"event_ser_manifest\") "
-                        + "VALUES (false, ?, ?, ?, ?, '', ?, 734101, 'W')")) {
+                MVStore store = store(c);
+                try (PreparedStatement insert = c.prepareStatement(INSERT)) {
                     int warmup = commits / 4;
                     long cpu = 0;
                     long syncCpu = 0;
@@ -102,12 +93,7 @@ public final class H2CommitCost {
                         byte[] payload = new byte[rowBytes];
                         random.nextBytes(payload);
                         long t0 = threads.getCurrentThreadCpuTime();
-                        insert.setString(1, "raft-node|node1");
-                        insert.setLong(2, i + 1);
-                        insert.setString(3, "writer-uuid-0123456789");
-                        insert.setLong(4, System.currentTimeMillis());
-                        insert.setBytes(5, payload);
-                        insert.executeUpdate();
+                        insert(insert, i + 1, payload);
                         c.commit();
                         long t1 = threads.getCurrentThreadCpuTime();
                         store.sync();
@@ -125,6 +111,41 @@ public final class H2CommitCost {
         } finally {
             delete(dir);
         }
+    }
+
+    /** The database file's name in its directory. */
+    static final String DATABASE = "cost";
+
+    /** A node-log row: persistence id and sequence number of the node log, as the journal plugin writes it. */
+    static final String INSERT = "INSERT INTO \"event_journal\" (\"deleted\", \"persistence_id\", "
+            + "\"sequence_number\", \"writer\", \"write_timestamp\", \"adapter_manifest\", \"event_payload\", "
+            + "\"event_ser_id\", \"event_ser_manifest\") VALUES (false, 'raft-node|node1', ?, "
+            + "'writer-uuid-0123456789', ?, '', ?, 734101, 'W')";
+
+    static void insert(PreparedStatement insert, long sequenceNr, byte[] payload) throws SQLException {
+        insert.setLong(1, sequenceNr);
+        insert.setLong(2, System.currentTimeMillis());
+        insert.setBytes(3, payload);
+        insert.executeUpdate();
+    }
+
+    /**
+     * A database under {@code dir} with the schema exactly as a node creates it (SchemaInitializer) and the URL as
+     * PersistenceSettings builds it, plus {@code options} (options such as PAGE_SIZE apply only when the database is
+     * created: the schema is created with them). Returns its URL.
+     */
+    static String createDatabase(Path dir, String options) {
+        Config settings = PersistenceSettings.h2(dir, DATABASE);
+        String key = PersistenceSettings.PREFIX + ".h2.url-options";
+        settings = settings.withValue(key, ConfigValueFactory.fromAnyRef(
+                ConfigFactory.load().getString(key) + options));
+        SchemaInitializer.createIfNotExists(PersistenceSettings.read(settings.withFallback(ConfigFactory.load())));
+        return "jdbc:h2:file:" + dir.resolve(DATABASE) + ";DATABASE_TO_UPPER=false;WRITE_DELAY=0" + options;
+    }
+
+    /** The MVStore of an embedded connection (to force its file as the journal's fsync does). */
+    static MVStore store(Connection c) throws SQLException {
+        return ((SessionLocal) c.unwrap(JdbcConnection.class).getSession()).getDatabase().getStore().getMvStore();
     }
 
     static void delete(Path dir) throws IOException {

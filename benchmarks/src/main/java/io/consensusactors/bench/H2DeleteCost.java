@@ -16,7 +16,8 @@ import java.util.Random;
  * What keeping a journal bounded costs H2: a steady state of one journal row inserted and committed (and fsync'd)
  * per iteration while the oldest rows are deleted {@code chunk} at a time once more than {@code retain} are kept —
  * as the Raft node log does under load. Variants: the payload column as {@code VARBINARY} (inline in the row) or
- * {@code BLOB} (H2's separate LOB store), and the deletion as older pekko-persistence-jdbc versions did it (mark the
+ * {@code BLOB} (H2's separate LOB store; the node's schema, created by {@code SchemaInitializer}, with that column
+ * altered), and the deletion as older pekko-persistence-jdbc versions did it (mark the
  * rows deleted, then delete them but the highest) or as one plain {@code DELETE} (close to what 1.1.1 does: delete
  * below the highest row, mark that one), or none. Prints process CPU and bytes written per
  * inserted row, deletions included.
@@ -60,31 +61,24 @@ public final class H2DeleteCost {
         Path dir = Files.createTempDirectory("h2-delete-cost");
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try {
-            String url = "jdbc:h2:file:" + dir.resolve("cost") + ";DATABASE_TO_UPPER=false;WRITE_DELAY=0";
+            String url = H2CommitCost.createDatabase(dir, "");
             Random random = new Random(42);
             try (Connection c = DriverManager.getConnection(url, "sa", "")) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("CREATE TABLE \"event_journal\" (\"ordering\" BIGINT UNIQUE NOT NULL AUTO_INCREMENT, "
-                            + "\"deleted\" BOOLEAN DEFAULT false NOT NULL, \"persistence_id\" VARCHAR(255) NOT NULL, "
-                            + "\"sequence_number\" BIGINT NOT NULL, \"writer\" VARCHAR NOT NULL, "
-                            + "\"write_timestamp\" BIGINT NOT NULL, \"adapter_manifest\" VARCHAR NOT NULL, "
-                            + "\"event_payload\" " + type + " NOT NULL, \"event_ser_id\" INTEGER NOT NULL, "
-                            + "\"event_ser_manifest\" VARCHAR NOT NULL, "
-                            + "PRIMARY KEY(\"persistence_id\",\"sequence_number\"))");
+                if (!type.equals("VARBINARY")) {
+                    // the node's schema, the payload column as Pekko's own H2 script declares it
+                    try (Statement s = c.createStatement()) {
+                        s.execute("ALTER TABLE \"event_journal\" ALTER COLUMN \"event_payload\" SET DATA TYPE " + type);
+                    }
                 }
                 c.setAutoCommit(false);
-                PreparedStatement insert = c.prepareStatement("INSERT INTO \"event_journal\" (\"deleted\", "
-                        + "\"persistence_id\", \"sequence_number\", \"writer\", \"write_timestamp\", "
-                        + "\"adapter_manifest\", \"event_payload\", \"event_ser_id\", \"event_ser_manifest\") "
-                        + "VALUES (false, 'raft-node|node1', ?, 'writer', ?, '', ?, 734101, 'W')");
+                PreparedStatement insert = c.prepareStatement(H2CommitCost.INSERT);
                 PreparedStatement mark = c.prepareStatement("UPDATE \"event_journal\" SET \"deleted\" = true WHERE "
                         + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ? AND \"deleted\" = false");
                 PreparedStatement highestMarked = c.prepareStatement("SELECT MAX(\"sequence_number\") FROM "
                         + "\"event_journal\" WHERE \"persistence_id\" = 'raft-node|node1' AND \"deleted\" = true");
                 PreparedStatement delete = c.prepareStatement("DELETE FROM \"event_journal\" WHERE "
                         + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ?");
-                var store = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession())
-                        .getDatabase().getStore().getMvStore();
+                var store = H2CommitCost.store(c);
                 int warmup = retain + inserts / 4;
                 long cpu0 = 0;
                 long bytes0 = 0;
@@ -96,10 +90,7 @@ public final class H2DeleteCost {
                     }
                     byte[] payload = new byte[rowBytes];
                     random.nextBytes(payload);
-                    insert.setLong(1, i);
-                    insert.setLong(2, System.currentTimeMillis());
-                    insert.setBytes(3, payload);
-                    insert.executeUpdate();
+                    H2CommitCost.insert(insert, i, payload);
                     c.commit();
                     store.sync();
                     if (deletion != Deletion.NONE && i - deletedTo >= retain + chunk) {
@@ -124,7 +115,7 @@ public final class H2DeleteCost {
                 }
                 long cpu = os.getProcessCpuTime() - cpu0;
                 long bytes = H2CommitCost.bytesWritten() - bytes0;
-                return new long[] {cpu / inserts, bytes / inserts, Files.size(dir.resolve("cost.mv.db"))};
+                return new long[] {cpu / inserts, bytes / inserts, Files.size(dir.resolve(H2CommitCost.DATABASE + ".mv.db"))};
             }
         } finally {
             H2CommitCost.delete(dir);
