@@ -67,7 +67,7 @@ public final class RaftNodeLog extends AbstractBehavior<RaftNodeLog.Command> {
      * Journal events deleted per request, and the least a request waits for unless the last one is
      * {@link #PARTIAL_DELETE_AFTER_NANOS} old. Small on purpose: H2 keeps the old rows of a transaction in its undo
      * log, written to disk once they pass ~1 MB, so a deletion costs little while it stays under a few MB (rows of
-     * 20 KB: +15 µs per inserted row deleting 100 at a time, +230 µs deleting 1,000 at a time; H2DeleteCost in
+     * 20 KB: +27 µs per inserted row deleting 100 at a time, +620 µs deleting 1,000 at a time; H2DeleteCost in
      * benchmarks), and far fewer requests than one per write.
      */
     static final int DELETE_CHUNK = 64;
