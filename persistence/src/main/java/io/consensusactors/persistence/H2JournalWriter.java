@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
  * transaction (group commit); once committed, the rows wait for the next file sync ({@link H2FileSync}) while the
  * thread commits the next group — commit and fsync overlap.
  *
- * <p>Why not the plugin's own write path: it hands each write through an Akka Stream queue, a {@code mapAsync}, Slick's
+ * <p>Why not the plugin's own write path: it hands each write through a Pekko Streams queue, a {@code mapAsync}, Slick's
  * executor and back through futures on the actor dispatcher — five to eight thread hand-offs per write, each a wait
  * for a CPU on a loaded machine. Measured on the Raft node log (3 node JVMs on 2 cores, 64 clients): 4–15 ms from the
- * call to the committed transaction, for ~0.2 ms of database work (docs/raft-benchmarks.md, batch 13). The rows are
+ * call to the committed transaction, for ~0.2 ms of database work; this path takes 1–2.6 ms (end to end, entity writes
+moved within the run-to-run spread: docs/raft-benchmarks.md, batch 13). The rows are
  * the plugin's (same columns, same Pekko serialization, tags in the tag table), so the plugin reads, deletes and
  * queries them as its own.
  */
@@ -99,7 +100,10 @@ final class H2JournalWriter {
         return done;
     }
 
-    /** Stops the thread after the writes already asked for; later writes fail. Waits up to 10 s. */
+    /**
+     * Stops the thread after the writes already asked for; later writes fail. Waits up to 10 s. Called by the
+     * journal actor that also calls {@link #write}, never concurrently with it.
+     */
     void close() {
         stopped = true;
         queue.add(STOP);
