@@ -67,7 +67,8 @@ public final class H2DeleteCost {
                 if (!type.equals("VARBINARY")) {
                     // the node's schema, the payload column as Pekko's own H2 script declares it
                     try (Statement s = c.createStatement()) {
-                        s.execute("ALTER TABLE \"event_journal\" ALTER COLUMN \"event_payload\" SET DATA TYPE " + type);
+                        s.execute("ALTER TABLE \"event_journal\" ALTER COLUMN \"event_payload\" SET DATA TYPE "
+                                + type);
                     }
                 }
                 c.setAutoCommit(false);
@@ -115,7 +116,8 @@ public final class H2DeleteCost {
                 }
                 long cpu = os.getProcessCpuTime() - cpu0;
                 long bytes = H2CommitCost.bytesWritten() - bytes0;
-                return new long[] {cpu / inserts, bytes / inserts, Files.size(dir.resolve(H2CommitCost.DATABASE + ".mv.db"))};
+                long file = Files.size(dir.resolve(H2CommitCost.DATABASE + ".mv.db"));
+                return new long[] {cpu / inserts, bytes / inserts, file};
             }
         } finally {
             H2CommitCost.delete(dir);

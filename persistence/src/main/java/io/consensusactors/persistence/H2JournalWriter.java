@@ -1,5 +1,7 @@
 package io.consensusactors.persistence;
 
+import org.apache.pekko.persistence.jdbc.PekkoSerialization;
+
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -19,20 +21,22 @@ import java.util.concurrent.TimeUnit;
  * transaction (group commit); once committed, the rows wait for the next file sync ({@link H2FileSync}) while the
  * thread commits the next group — commit and fsync overlap.
  *
- * <p>Why not the plugin's own write path: it hands each write through a Pekko Streams queue, a {@code mapAsync}, Slick's
- * executor and back through futures on the actor dispatcher — five to eight thread hand-offs per write, each a wait
- * for a CPU on a loaded machine. Measured on the Raft node log (3 node JVMs on 2 cores, 64 clients): 4–15 ms from the
- * call to the committed transaction, for ~0.2 ms of database work; this path takes 1–2.6 ms (end to end, entity writes
-moved within the run-to-run spread: docs/raft-benchmarks.md, batch 13). The rows are
- * the plugin's (same columns, same Pekko serialization, tags in the tag table), so the plugin reads, deletes and
- * queries them as its own.
+ * <p>Why not the plugin's own write path: it hands each write through a Pekko Streams queue, a {@code mapAsync},
+ * Slick's executor and back through futures on the actor dispatcher — five to eight thread hand-offs per write, each a
+ * wait for a CPU on a loaded machine. Measured on the Raft node log (3 node JVMs on 2 cores, 64 clients): 4–15 ms
+ * from the call to the committed transaction, for ~0.2 ms of database work; this path takes 1–2.6 ms (end to end,
+ * entity writes moved within the run-to-run spread: docs/raft-benchmarks.md, batch 13). The rows are the plugin's
+ * (same columns, same Pekko serialization, tags in the tag table), so the plugin reads, deletes and queries them as
+ * its own.
  */
 final class H2JournalWriter {
 
-    /** One journal row: the plugin's columns, payload and metadata already serialized; {@code tags} may be empty. */
+    /**
+     * One journal row: the plugin's columns, the event and its metadata ({@code null}: none) serialized as the plugin
+     * does; {@code tags} may be empty.
+     */
     record Row(String persistenceId, long sequenceNr, String writer, long timestamp, String adapterManifest,
-               byte[] payload, int serId, String serManifest, byte[] metaPayload, Integer metaSerId,
-               String metaSerManifest, List<String> tags) {
+               PekkoSerialization.PekkoSerialized event, PekkoSerialization.PekkoSerialized meta, List<String> tags) {
     }
 
     private record Request(List<Row> rows, CompletableFuture<Void> done) {
@@ -134,8 +138,9 @@ final class H2JournalWriter {
         } finally {
             List<Request> left = new ArrayList<>();
             queue.drainTo(left);
+            IllegalStateException stopped = new IllegalStateException("the journal stopped; the write was not made");
             for (Request r : left) {
-                r.done().completeExceptionally(new IllegalStateException("the journal stopped; the write was not made"));
+                r.done().completeExceptionally(stopped);
             }
             closeConnection();
         }
@@ -211,13 +216,13 @@ final class H2JournalWriter {
         s.setString(4, row.writer());
         s.setLong(5, row.timestamp());
         s.setString(6, row.adapterManifest());
-        s.setBytes(7, row.payload());
-        s.setInt(8, row.serId());
-        s.setString(9, row.serManifest());
-        if (row.metaPayload() != null) {
-            s.setBytes(10, row.metaPayload());
-            s.setInt(11, row.metaSerId());
-            s.setString(12, row.metaSerManifest());
+        s.setBytes(7, row.event().payload());
+        s.setInt(8, row.event().serId());
+        s.setString(9, row.event().serManifest());
+        if (row.meta() != null) {
+            s.setBytes(10, row.meta().payload());
+            s.setInt(11, row.meta().serId());
+            s.setString(12, row.meta().serManifest());
         } else {
             s.setNull(10, Types.VARBINARY);
             s.setNull(11, Types.INTEGER);

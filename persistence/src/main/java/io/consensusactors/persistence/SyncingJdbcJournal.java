@@ -3,6 +3,7 @@ package io.consensusactors.persistence;
 import com.typesafe.config.Config;
 import org.apache.pekko.persistence.AtomicWrite;
 import org.apache.pekko.persistence.PersistentRepr;
+import org.apache.pekko.persistence.jdbc.PekkoSerialization;
 import org.apache.pekko.persistence.jdbc.config.EventJournalTableColumnNames;
 import org.apache.pekko.persistence.jdbc.config.EventJournalTableConfiguration;
 import org.apache.pekko.persistence.jdbc.config.EventTagTableConfiguration;
@@ -10,8 +11,6 @@ import org.apache.pekko.persistence.jdbc.journal.JdbcAsyncWriteJournal;
 import org.apache.pekko.persistence.journal.Tagged;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.serialization.Serializer;
-import org.apache.pekko.serialization.Serializers;
 import scala.collection.immutable.Seq;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.CollectionConverters;
@@ -113,25 +112,14 @@ public class SyncingJdbcJournal extends JdbcAsyncWriteJournal {
             payload = tagged.payload();
             tags = new ArrayList<>(CollectionConverters.asJava(tagged.tags()));
         }
-        Serializer s = serialization.findSerializerFor(payload);
-        String manifest = Serializers.manifestFor(s, payload);
-        byte[] bytes = serialization.serialize(payload).get();
-        byte[] metaBytes = null;
-        Integer metaId = null;
-        String metaManifest = null;
-        if (repr.metadata().isDefined()) {
-            // as the plugin: metadata that cannot be serialized is left out, the event is written
-            Object meta = repr.metadata().get();
-            Try<byte[]> m = serialization.serialize(meta);
-            if (m.isSuccess()) {
-                Serializer ms = serialization.findSerializerFor(meta);
-                metaBytes = m.get();
-                metaId = ms.identifier();
-                metaManifest = Serializers.manifestFor(ms, meta);
-            }
-        }
+        // the plugin's own serialization of events and metadata, so that it reads these rows as its own; metadata that
+        // cannot be serialized is left out and the event written, as the plugin does
+        PekkoSerialization.PekkoSerialized event = PekkoSerialization.serialize(serialization, payload).get();
+        PekkoSerialization.PekkoSerialized meta = repr.metadata().isDefined()
+                ? PekkoSerialization.serialize(serialization, repr.metadata().get()).toOption().getOrElse(() -> null)
+                : null;
         return new H2JournalWriter.Row(repr.persistenceId(), repr.sequenceNr(), repr.writerUuid(), now,
-                repr.manifest(), bytes, s.identifier(), manifest, metaBytes, metaId, metaManifest, tags);
+                repr.manifest(), event, meta, tags);
     }
 
     /** After the persistence id's write under way, if any (as the plugin's own write path does). */

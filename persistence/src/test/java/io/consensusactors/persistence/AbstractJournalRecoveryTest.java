@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -44,6 +46,11 @@ abstract class AbstractJournalRecoveryTest {
     enum Done implements CborSerializable { INSTANCE }
 
     static Behavior<Command> listEntity(String id, int snapshotEvery) {
+        return listEntity(id, snapshotEvery, e -> Set.of());
+    }
+
+    /** The list entity, its events tagged by {@code tagsFor}. */
+    static Behavior<Command> listEntity(String id, int snapshotEvery, Function<Added, Set<String>> tagsFor) {
         return new EventSourcedBehavior<Command, Added, Items>(PersistenceId.ofUniqueId(id)) {
             @Override
             public Items emptyState() {
@@ -66,6 +73,11 @@ abstract class AbstractJournalRecoveryTest {
                     next.add(e.item());
                     return new Items(List.copyOf(next));
                 }).build();
+            }
+
+            @Override
+            public Set<String> tagsFor(Added event) {
+                return tagsFor.apply(event);
             }
 
             @Override

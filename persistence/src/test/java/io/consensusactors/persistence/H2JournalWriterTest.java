@@ -10,10 +10,6 @@ import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,35 +53,10 @@ class H2JournalWriterTest {
 
     /** The list entity of the recovery tests, its events tagged "even"/"odd" by position, every third untagged. */
     private static Behavior<AbstractJournalRecoveryTest.Command> taggedList(String id) {
-        return new EventSourcedBehavior<AbstractJournalRecoveryTest.Command, AbstractJournalRecoveryTest.Added,
-                AbstractJournalRecoveryTest.Items>(PersistenceId.ofUniqueId(id)) {
-            private final EventSourcedBehavior<AbstractJournalRecoveryTest.Command, AbstractJournalRecoveryTest.Added,
-                    AbstractJournalRecoveryTest.Items> list = (EventSourcedBehavior<AbstractJournalRecoveryTest.Command,
-                    AbstractJournalRecoveryTest.Added, AbstractJournalRecoveryTest.Items>)
-                    AbstractJournalRecoveryTest.listEntity(id, 0);
-
-            @Override
-            public AbstractJournalRecoveryTest.Items emptyState() {
-                return list.emptyState();
-            }
-
-            @Override
-            public CommandHandler<AbstractJournalRecoveryTest.Command, AbstractJournalRecoveryTest.Added,
-                    AbstractJournalRecoveryTest.Items> commandHandler() {
-                return list.commandHandler();
-            }
-
-            @Override
-            public EventHandler<AbstractJournalRecoveryTest.Items, AbstractJournalRecoveryTest.Added> eventHandler() {
-                return list.eventHandler();
-            }
-
-            @Override
-            public Set<String> tagsFor(AbstractJournalRecoveryTest.Added event) {
-                int n = Integer.parseInt(event.item().substring(event.item().indexOf('-') + 1));
-                return n % 3 == 2 ? Set.of() : Set.of(n % 2 == 0 ? "even" : "odd", "all");
-            }
-        };
+        return AbstractJournalRecoveryTest.listEntity(id, 0, event -> {
+            int n = Integer.parseInt(event.item().substring(event.item().indexOf('-') + 1));
+            return n % 3 == 2 ? Set.of() : Set.of(n % 2 == 0 ? "even" : "odd", "all");
+        });
     }
 
     @Test
@@ -116,7 +87,8 @@ class H2JournalWriterTest {
             kit.shutdownTestKit();
         }
         try (Connection c = connect(config); PreparedStatement s = c.prepareStatement(
-                "SELECT \"sequence_number\" FROM \"event_journal\" WHERE \"persistence_id\" = ? ORDER BY \"ordering\"")) {
+                "SELECT \"sequence_number\" FROM \"event_journal\" WHERE \"persistence_id\" = ? "
+                        + "ORDER BY \"ordering\"")) {
             s.setString(1, "tagged-1");
             List<Long> seqs = new ArrayList<>();
             try (ResultSet r = s.executeQuery()) {
