@@ -26,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +43,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -677,6 +680,8 @@ public final class RaftLoad {
     }
 
     /** One closed-loop client: sends the next request when the previous one is answered. */
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(30);
+
     static final class LoopClient {
         final int id;
         final Histogram hist = new Histogram(MAX_LATENCY_NANOS, 3);
@@ -689,12 +694,16 @@ public final class RaftLoad {
         final AtomicLong errors;
         final AtomicReference<String> firstError;
         final String value;
+        /** Answers of any phase, for the warm-up progress lines. */
+        final LongAdder answered;
         long ops;
         long i;
 
         LoopClient(int id, String workload, Options o, Api api, ReadConsistency consistency,
-                   AtomicReference<Phase> phase, AtomicLong errors, AtomicReference<String> firstError) {
+                   AtomicReference<Phase> phase, AtomicLong errors, AtomicReference<String> firstError,
+                   LongAdder answered) {
             this.id = id;
+            this.answered = answered;
             this.workload = workload;
             this.o = o;
             this.api = api;
@@ -724,6 +733,7 @@ public final class RaftLoad {
             CompletionStage<?> f = write ? api.write(id, key, value) : api.read(id, key, consistency);
             f.whenComplete((r, e) -> {
                 long latency = System.nanoTime() - start;
+                answered.increment();
                 if (atStart == Phase.MEASURE && phase.get() == Phase.MEASURE) {
                     if (e == null) {
                         hist.recordValue(Math.min(latency, MAX_LATENCY_NANOS));
@@ -738,19 +748,52 @@ public final class RaftLoad {
         }
     }
 
+    /**
+     * Sleeps through the warm-up, printing every {@link #PROGRESS_EVERY} the throughput and the CPU of the setup
+     * over that interval: how far the JIT and the batching have come (a run whose warm-up still climbs at its end
+     * was measured too early).
+     */
+    static void warmUp(Target target, Duration warmup, LongAdder answered) throws InterruptedException {
+        long end = System.nanoTime() + warmup.toNanos();
+        long lastNanos = System.nanoTime();
+        long lastAnswered = answered.sum();
+        long lastCpu = target.cpuNanos();
+        while (true) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, PROGRESS_EVERY.toNanos()));
+            long now = System.nanoTime();
+            long a = answered.sum();
+            long cpu = target.cpuNanos();
+            if (now - lastNanos >= PROGRESS_EVERY.toNanos() / 2) {
+                double seconds = (now - lastNanos) / 1e9;
+                long ops = a - lastAnswered;
+                System.out.printf("  warm-up %s: %.0f ops/s, cpu=%.2f cores (%.0f us/op)%n",
+                        LocalTime.now().truncatedTo(ChronoUnit.SECONDS), ops / seconds,
+                        (cpu - lastCpu) / 1e9 / seconds, ops == 0 ? 0 : (cpu - lastCpu) / 1e3 / ops);
+            }
+            lastNanos = now;
+            lastAnswered = a;
+            lastCpu = cpu;
+        }
+    }
+
     static Result run(Options o, Target target, String workload, ReadConsistency rc, int n, Duration warmup)
             throws Exception {
         AtomicReference<Phase> phase = new AtomicReference<>(Phase.WARMUP);
         AtomicLong errors = new AtomicLong();
         AtomicReference<String> firstError = new AtomicReference<>();
+        LongAdder answered = new LongAdder();
         List<LoopClient> clients = new ArrayList<>();
         for (int c = 0; c < n; c++) {
-            clients.add(new LoopClient(c, workload, o, target.api(), rc, phase, errors, firstError));
+            clients.add(new LoopClient(c, workload, o, target.api(), rc, phase, errors, firstError, answered));
         }
         for (LoopClient c : clients) {
             c.next();
         }
-        Thread.sleep(warmup.toMillis());
+        warmUp(target, warmup, answered);
         long cpu0 = target.cpuNanos();
         long gc0 = gcMillis();
         long own0 = processCpuNanos();

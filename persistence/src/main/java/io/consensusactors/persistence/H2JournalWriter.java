@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -26,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  * wait for a CPU on a loaded machine. Measured on the Raft node log (3 node JVMs on 2 cores, 64 clients): 4–15 ms
  * from the call to the committed transaction, for ~0.2 ms of database work; this path takes 1–2.6 ms (end to end,
  * entity writes moved within the run-to-run spread: docs/raft-benchmarks.md, batch 13). The rows are the plugin's
- * (same columns, same Pekko serialization, tags in the tag table), so the plugin reads, deletes and queries them as
- * its own.
+ * (same columns, same Pekko serialization, tags in the tag table), so the plugin reads and queries them as its own.
+ * Deletions run here too ({@link #delete}, the plugin's statements), in order with the writes and on the same
+ * connection.
  */
 final class H2JournalWriter {
 
@@ -39,12 +41,20 @@ final class H2JournalWriter {
                PekkoSerialization.PekkoSerialized event, PekkoSerialization.PekkoSerialized meta, List<String> tags) {
     }
 
-    private record Request(List<Row> rows, CompletableFuture<Void> done) {
+    /** What the thread is asked to do, in the order asked. */
+    private sealed interface Task {
     }
 
-    private static final Request STOP = new Request(List.of(), new CompletableFuture<>());
-    /** Requests written in one transaction at most (each is one persistent actor's batch). */
-    private static final int MAX_REQUESTS_PER_TRANSACTION = 1_000;
+    private record Write(List<Row> rows, CompletableFuture<Void> done) implements Task {
+    }
+
+    private record Delete(String persistenceId, long toSequenceNr, CompletableFuture<Void> done) implements Task {
+    }
+
+    private enum Stop implements Task { INSTANCE }
+
+    /** Writes committed in one transaction at most (each is one persistent actor's batch). */
+    private static final int MAX_WRITES_PER_TRANSACTION = 1_000;
 
     private final String url;
     private final String user;
@@ -52,15 +62,23 @@ final class H2JournalWriter {
     private final String insertEvent;
     private final String insertTag;
     private final String orderingColumn;
+    private final String selectHighestBefore;
+    private final String deleteTo;
+    private final String markDeleted;
     private final H2FileSync sync;
-    private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
-    private volatile boolean stopped;
+    /** False once the thread stopped taking tasks; guarded by {@code this} with every enqueue. */
+    private boolean accepting = true;
+    private volatile boolean stopping;
 
     private Connection connection;
     private PreparedStatement events;
     private PreparedStatement eventsReturningOrdering;
     private PreparedStatement tags;
+    private PreparedStatement highestBefore;
+    private PreparedStatement deletes;
+    private PreparedStatement marks;
 
     /**
      * @param journalTable the event journal table, qualified and quoted ({@link #table})
@@ -83,6 +101,14 @@ final class H2JournalWriter {
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         this.insertTag = "INSERT INTO " + tagTable + " (" + String.join(", ", quoted(tagColumns)) + ") VALUES (?, ?)";
         this.orderingColumn = ordering;
+        String deleted = quoted(columns.get(0));
+        String persistenceId = quoted(columns.get(1));
+        String sequenceNr = quoted(columns.get(2));
+        this.selectHighestBefore = "SELECT " + sequenceNr + " FROM " + journalTable + " WHERE " + persistenceId
+                + " = ? AND " + sequenceNr + " <= ? ORDER BY " + sequenceNr + " DESC LIMIT 1";
+        this.deleteTo = "DELETE FROM " + journalTable + " WHERE " + persistenceId + " = ? AND " + sequenceNr + " <= ?";
+        this.markDeleted = "UPDATE " + journalTable + " SET " + deleted + " = TRUE WHERE " + persistenceId + " = ? AND "
+                + sequenceNr + " = ? AND " + deleted + " = FALSE";
         this.thread = new Thread(this::run, "h2-journal-writer");
         thread.setDaemon(true);
         thread.start();
@@ -96,21 +122,31 @@ final class H2JournalWriter {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (rows.isEmpty()) {
             done.complete(null);
-        } else if (stopped) {
+        } else if (stopping) {
             done.completeExceptionally(new IllegalStateException("the journal is stopping; the write was not made"));
         } else {
-            queue.add(new Request(rows, done));
+            enqueue(new Write(rows, done));
         }
         return done;
     }
 
     /**
-     * Stops the thread after the writes already asked for; later writes fail. Waits up to 10 s. Called by the
-     * journal actor that also calls {@link #write}, never concurrently with it.
+     * Deletes the events of {@code persistenceId} up to {@code toSequenceNr} as the plugin does (its
+     * {@code DefaultJournalDao.delete}): the highest of them is kept, marked deleted, so that the highest sequence
+     * number survives; their tags go with them (the tag table's foreign key cascades). In a transaction of its own,
+     * after the writes asked for before it; completes once committed (not forced to disk: a deletion lost in a crash
+     * leaves events that recovery skips or replays again, never loses one). Safe to call from any thread.
      */
+    CompletableFuture<Void> delete(String persistenceId, long toSequenceNr) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        enqueue(new Delete(persistenceId, toSequenceNr, done));
+        return done;
+    }
+
+    /** Stops the thread after the tasks already asked for; later ones fail. Waits up to 10 s. */
     void close() {
-        stopped = true;
-        queue.add(STOP);
+        stopping = true;
+        enqueue(Stop.INSTANCE);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
@@ -118,51 +154,98 @@ final class H2JournalWriter {
         }
     }
 
+    private void enqueue(Task task) {
+        synchronized (this) {
+            if (accepting) {
+                queue.add(task);
+                return;
+            }
+        }
+        fail(task, new IllegalStateException("the journal stopped; nothing was written or deleted"));
+    }
+
+    private static void fail(Task task, Throwable failure) {
+        if (task instanceof Write w) {
+            w.done().completeExceptionally(failure);
+        } else if (task instanceof Delete d) {
+            d.done().completeExceptionally(failure);
+        }
+    }
+
     private void run() {
-        List<Request> batch = new ArrayList<>();
+        ArrayDeque<Task> tasks = new ArrayDeque<>(); // taken from the queue, not yet done
+        List<Write> writes = new ArrayList<>();
         try {
-            while (true) {
-                batch.clear();
-                batch.add(queue.take());
-                queue.drainTo(batch, MAX_REQUESTS_PER_TRANSACTION - 1);
-                boolean stop = batch.remove(STOP);
-                if (!batch.isEmpty()) {
-                    writeBatch(batch);
+            boolean stop = false;
+            while (!stop) {
+                tasks.add(queue.take());
+                queue.drainTo(tasks, MAX_WRITES_PER_TRANSACTION - 1);
+                while (!tasks.isEmpty() && !stop) {
+                    Task t = tasks.poll();
+                    if (t instanceof Write w) {
+                        writes.add(w);
+                        continue;
+                    }
+                    if (!writes.isEmpty()) { // the writes asked for before a deletion are committed before it
+                        writeBatch(writes);
+                    }
+                    if (t instanceof Delete d) {
+                        delete(d);
+                    } else {
+                        stop = true;
+                    }
                 }
-                if (stop) {
-                    break;
+                if (!writes.isEmpty()) {
+                    writeBatch(writes);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            List<Request> left = new ArrayList<>();
-            queue.drainTo(left);
-            IllegalStateException stopped = new IllegalStateException("the journal stopped; the write was not made");
-            for (Request r : left) {
-                r.done().completeExceptionally(stopped);
+            List<Task> left = new ArrayList<>(writes);
+            left.addAll(tasks);
+            synchronized (this) {
+                accepting = false;
+                queue.drainTo(left);
+            }
+            IllegalStateException stopped = new IllegalStateException("the journal stopped; nothing was written "
+                    + "or deleted");
+            for (Task t : left) {
+                fail(t, stopped);
             }
             closeConnection();
         }
     }
 
-    private void writeBatch(List<Request> batch) {
+    /*
+     * Rows go in one by one with executeUpdate, not addBatch/executeBatch: H2's embedded executeBatch runs the same
+     * updates in a loop, but first constructs a SQLException (its stack trace filled) on every call, for chaining
+     * failures — 0.8% of a Raft node's CPU when most transactions hold one row (the node log writes one event each).
+     */
+    /** Commits {@code batch} in one transaction, then empties it. */
+    private void writeBatch(List<Write> batch) {
+        try {
+            commitBatch(batch);
+        } finally {
+            batch.clear();
+        }
+    }
+
+    private void commitBatch(List<Write> batch) {
         int rows = 0;
         try {
             Connection c = connection();
-            for (Request r : batch) {
-                for (Row row : r.rows()) {
+            for (Write w : batch) {
+                for (Row row : w.rows()) {
                     rows++;
                     if (row.tags().isEmpty()) {
                         bind(events, row);
-                        events.addBatch();
+                        events.executeUpdate();
                     } else {
-                        events.executeBatch(); // rows before it first: the ordering column follows the write order
                         insertTagged(row);
                     }
                 }
             }
-            events.executeBatch();
             c.commit();
         } catch (SQLException | RuntimeException e) {
             rollbackAndForget();
@@ -170,14 +253,14 @@ final class H2JournalWriter {
                     + " writes) to " + url + " failed, nothing of it was written: " + e
                     + ". If the database file is locked or its disk is full or failing, fix that; the persistent "
                     + "actors that wrote stop and recover from what is written when started again", e);
-            for (Request r : batch) {
-                r.done().completeExceptionally(failure);
+            for (Write w : batch) {
+                w.done().completeExceptionally(failure);
             }
             return;
         }
         List<CompletableFuture<Void>> done = new ArrayList<>(batch.size());
-        for (Request r : batch) {
-            done.add(r.done());
+        for (Write w : batch) {
+            done.add(w.done());
         }
         sync.request().whenComplete((ok, error) -> {
             for (CompletableFuture<Void> d : done) {
@@ -188,6 +271,35 @@ final class H2JournalWriter {
                 }
             }
         });
+    }
+
+    private void delete(Delete d) {
+        try {
+            connection();
+            long highest = 0;
+            highestBefore.setString(1, d.persistenceId());
+            highestBefore.setLong(2, d.toSequenceNr());
+            try (ResultSet r = highestBefore.executeQuery()) {
+                if (r.next()) {
+                    highest = r.getLong(1);
+                }
+            }
+            deletes.setString(1, d.persistenceId());
+            deletes.setLong(2, highest - 1);
+            deletes.executeUpdate();
+            marks.setString(1, d.persistenceId());
+            marks.setLong(2, highest);
+            marks.executeUpdate();
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            rollbackAndForget();
+            d.done().completeExceptionally(new SQLException("deleting the events of " + d.persistenceId()
+                    + " up to sequence number " + d.toSequenceNr() + " from " + url + " failed, nothing was deleted: "
+                    + e + ". The events stay until a later deletion succeeds; if the database file is locked or its "
+                    + "disk is full or failing, fix that", e));
+            return;
+        }
+        d.done().complete(null);
     }
 
     private void insertTagged(Row row) throws SQLException {
@@ -204,9 +316,8 @@ final class H2JournalWriter {
         for (String tag : row.tags()) {
             tags.setLong(1, ordering);
             tags.setString(2, tag);
-            tags.addBatch();
+            tags.executeUpdate();
         }
-        tags.executeBatch();
     }
 
     private static void bind(PreparedStatement s, Row row) throws SQLException {
@@ -238,6 +349,9 @@ final class H2JournalWriter {
                 events = c.prepareStatement(insertEvent);
                 eventsReturningOrdering = c.prepareStatement(insertEvent, new String[]{orderingColumn});
                 tags = c.prepareStatement(insertTag);
+                highestBefore = c.prepareStatement(selectHighestBefore);
+                deletes = c.prepareStatement(deleteTo);
+                marks = c.prepareStatement(markDeleted);
             } catch (SQLException e) {
                 c.close();
                 throw e;
@@ -271,6 +385,9 @@ final class H2JournalWriter {
         events = null;
         eventsReturningOrdering = null;
         tags = null;
+        highestBefore = null;
+        deletes = null;
+        marks = null;
     }
 
     /** Quoted like Slick quotes identifiers for H2, optionally qualified by a schema. */

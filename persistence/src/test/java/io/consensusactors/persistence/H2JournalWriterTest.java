@@ -6,6 +6,10 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.DeleteMessagesSuccess;
+import org.apache.pekko.persistence.JournalProtocol;
+import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -101,6 +105,87 @@ class H2JournalWriterTest {
                 expected.add(i);
             }
             assertEquals(expected, seqs, "the ordering column must follow the write order, tagged rows included");
+        }
+    }
+
+    /**
+     * Deletion as the plugin does it (events up to the given sequence number gone with their tags, the highest of them
+     * kept and marked deleted so the highest sequence number survives), in order with the writes on the writer's
+     * thread: what replays afterwards is exactly the later events.
+     */
+    @Test
+    void deletionRemovesEventsAndTheirTagsKeepsTheHighestMarkedAndRecoveryReplaysTheRest() throws Exception {
+        Config config = config("delete");
+        ActorTestKit kit = ActorTestKit.create("delete", config);
+        try {
+            ActorRef<AbstractJournalRecoveryTest.Command> entity = kit.spawn(taggedList("deleting-1"));
+            TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
+            for (int i = 0; i < 10; i++) {
+                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
+            }
+            for (int i = 0; i < 10; i++) {
+                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+            }
+            kit.stop(entity);
+            org.apache.pekko.actor.ActorRef journal = Persistence.get(Adapter.toClassic(kit.system()))
+                    .journalFor("", ConfigFactory.empty());
+            TestProbe<Object> replies = kit.createTestProbe();
+            journal.tell(new JournalProtocol.DeleteMessagesTo("deleting-1", 6, Adapter.toClassic(replies.getRef())),
+                    org.apache.pekko.actor.ActorRef.noSender());
+            DeleteMessagesSuccess deleted = replies.expectMessageClass(DeleteMessagesSuccess.class,
+                    Duration.ofSeconds(10));
+            assertEquals(6, deleted.toSequenceNr());
+
+            try (Connection c = connect(config)) {
+                assertEquals(List.of("6 deleted", "7", "8", "9", "10"), rows(c, "deleting-1"));
+                // tags of the deleted events are gone with them (sequence number 6 is item-5, kept, untagged)
+                try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM \"event_tag\" t JOIN "
+                        + "\"event_journal\" j ON t.\"event_id\" = j.\"ordering\" WHERE j.\"persistence_id\" = ?");
+                     PreparedStatement all = c.prepareStatement("SELECT COUNT(*) FROM \"event_tag\"")) {
+                    s.setString(1, "deleting-1");
+                    assertEquals(count(s), count(all), "no tag row may outlive its event");
+                    assertEquals(6, count(all), "item-6, item-7 and item-9 keep two tags each; item-5 and item-8 have none");
+                }
+            }
+
+            TestProbe<AbstractJournalRecoveryTest.Items> items = kit.createTestProbe();
+            ActorRef<AbstractJournalRecoveryTest.Command> again = kit.spawn(taggedList("deleting-1"));
+            again.tell(new AbstractJournalRecoveryTest.Get(items.getRef()));
+            assertEquals(List.of("item-6", "item-7", "item-8", "item-9"),
+                    items.expectMessageClass(AbstractJournalRecoveryTest.Items.class).items());
+
+            // deleting beyond the last event keeps the last one, marked: the next write goes on after it
+            journal.tell(new JournalProtocol.DeleteMessagesTo("deleting-1", 1_000, Adapter.toClassic(replies.getRef())),
+                    org.apache.pekko.actor.ActorRef.noSender());
+            replies.expectMessageClass(DeleteMessagesSuccess.class, Duration.ofSeconds(10));
+            again.tell(new AbstractJournalRecoveryTest.Add("item-10", probe.getRef()));
+            probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+            try (Connection c = connect(config)) {
+                assertEquals(List.of("10 deleted", "11"), rows(c, "deleting-1"));
+            }
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    private static List<String> rows(Connection c, String persistenceId) throws Exception {
+        try (PreparedStatement s = c.prepareStatement("SELECT \"sequence_number\", \"deleted\" FROM \"event_journal\" "
+                + "WHERE \"persistence_id\" = ? ORDER BY \"sequence_number\"")) {
+            s.setString(1, persistenceId);
+            List<String> rows = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    rows.add(r.getLong(1) + (r.getBoolean(2) ? " deleted" : ""));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static long count(PreparedStatement s) throws Exception {
+        try (ResultSet r = s.executeQuery()) {
+            r.next();
+            return r.getLong(1);
         }
     }
 
