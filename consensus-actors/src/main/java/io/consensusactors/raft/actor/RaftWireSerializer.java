@@ -5,6 +5,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 import java.io.ByteArrayInputStream;
@@ -12,8 +13,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.NotSerializableException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +30,7 @@ import java.util.List;
  * per message); here each is a fixed sequence of fields. Bound in this module's reference.conf; everything else
  * stays on Jackson. Strings are length-prefixed UTF-8 (no 64 KB limit), -1 for null.
  */
-public final class RaftWireSerializer extends SerializerWithStringManifest {
+public final class RaftWireSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
     /** Unique among the serializers of an ActorSystem (Pekko reserves 0–40). */
     public static final int IDENTIFIER = 734_101;
@@ -77,10 +81,24 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
 
     @Override
     public byte[] toBinary(Object o) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(o instanceof RaftHost.InboundBatch b
+                ? b.payload().length + 32 : 128);
+        write(o, new DataOutputStream(bytes));
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Straight into Artery's envelope buffer (Artery prefers this over {@link #toBinary(Object)}): no intermediate
+     * stream buffer and array per message, each a copy of a node's transport batch. A message larger than the buffer
+     * fails as an oversized one would ({@link RaftHost} splits its batches below the frame size).
+     */
+    @Override
+    public void toBinary(Object o, ByteBuffer buf) {
+        write(o, new DataOutputStream(new ByteBufferOutput(buf)));
+    }
+
+    private void write(Object o, DataOutputStream out) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(o instanceof RaftHost.InboundBatch b
-                    ? b.payload().length + 32 : 128);
-            DataOutputStream out = new DataOutputStream(bytes);
             if (o instanceof RaftHost.ClientPropose p) {
                 writePropose(out, p);
                 writeString(out, resolver.toSerializationFormat(p.replyTo()));
@@ -107,16 +125,34 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
             } else {
                 throw new IllegalArgumentException("RaftWireSerializer cannot serialize " + o.getClass().getName());
             }
-            return bytes.toByteArray();
+            out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            throw new UncheckedIOException(e); // neither a byte array nor a byte buffer stream throws it
         }
     }
 
     @Override
     public Object fromBinary(byte[] data, String manifest) throws NotSerializableException {
+        return read(new DataInputStream(new ByteArrayInputStream(data)), manifest, data.length);
+    }
+
+    /** Straight from Artery's envelope buffer (no copy of the whole message into an array first). */
+    @Override
+    public Object fromBinary(ByteBuffer buf, String manifest) {
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
+            return read(new DataInputStream(new ByteBufferInput(buf)), manifest, buf.remaining());
+        } catch (NotSerializableException e) {
+            return throwUnchecked(e); // the Scala interface declares no exception; Artery logs and drops either way
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> Object throwUnchecked(Throwable e) throws E {
+        throw (E) e;
+    }
+
+    private Object read(DataInputStream in, String manifest, int size) throws NotSerializableException {
+        try {
             switch (manifest) {
                 case PROPOSE:
                     return readPropose(in, () -> ref(readString(in)));
@@ -143,10 +179,64 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
                             + "' (a node of another version?)");
             }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof NotSerializableException n) {
+                throw n;
+            }
             NotSerializableException n = new NotSerializableException("RaftWireSerializer: malformed " + manifest
-                    + " message of " + data.length + " bytes: " + e);
+                    + " message of " + size + " bytes: " + e);
             n.initCause(e);
             throw n;
+        }
+    }
+
+    /** Writes into a byte buffer; one that is full throws {@link java.nio.BufferOverflowException}. */
+    private static final class ByteBufferOutput extends OutputStream {
+        private final ByteBuffer buf;
+
+        ByteBufferOutput(ByteBuffer buf) {
+            this.buf = buf;
+        }
+
+        @Override
+        public void write(int b) {
+            buf.put((byte) b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            buf.put(b, off, len);
+        }
+    }
+
+    /** Reads a byte buffer from its position to its limit. */
+    private static final class ByteBufferInput extends InputStream {
+        private final ByteBuffer buf;
+
+        ByteBufferInput(ByteBuffer buf) {
+            this.buf = buf;
+        }
+
+        @Override
+        public int read() {
+            return buf.hasRemaining() ? buf.get() & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (len == 0) {
+                return 0;
+            }
+            if (!buf.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(len, buf.remaining());
+            buf.get(b, off, n);
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return buf.remaining();
         }
     }
 
@@ -312,10 +402,11 @@ public final class RaftWireSerializer extends SerializerWithStringManifest {
         if (n < 0) {
             return null;
         }
-        byte[] b = in.readNBytes(n);
-        if (b.length != n) {
-            throw new java.io.EOFException("field of " + n + " bytes cut off after " + b.length);
+        if (n > in.available()) { // both sources know exactly what is left: no array for a corrupt length
+            throw new java.io.EOFException("field of " + n + " bytes cut off after " + in.available());
         }
+        byte[] b = new byte[n];
+        in.readFully(b); // one copy (readNBytes would gather 8 KB pieces and copy them again)
         return b;
     }
 }

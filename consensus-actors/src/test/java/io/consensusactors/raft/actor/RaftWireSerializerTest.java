@@ -5,6 +5,7 @@ import io.consensusactors.raft.core.ReadConsistency;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.NotSerializableException;
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,11 +40,27 @@ class RaftWireSerializerTest {
         KIT.shutdownTestKit();
     }
 
+    /**
+     * Through the byte buffer, as Artery serializes (into its pooled direct envelope buffer) and deserializes, after
+     * checking that the buffer receives exactly the bytes of {@code toBinary(Object)} and those read back as well.
+     */
     private static Object roundTrip(Object message) throws NotSerializableException {
         Serializer s = SERIALIZATION.findSerializerFor(message);
         assertEquals(RaftWireSerializer.IDENTIFIER, s.identifier(), message.getClass() + " must use the wire serializer");
+        String manifest = Serializers.manifestFor(s, message);
         byte[] bytes = s.toBinary(message);
-        return SERIALIZATION.deserialize(bytes, s.identifier(), Serializers.manifestFor(s, message)).get();
+        assertEquals(message.getClass(), SERIALIZATION.deserialize(bytes, s.identifier(), manifest).get().getClass());
+        ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
+        buf.put(new byte[]{42, 42, 42}); // Artery's envelope header comes first: the message starts mid-buffer
+        int start = buf.position();
+        ((ByteBufferSerializer) s).toBinary(message, buf);
+        byte[] written = new byte[buf.position() - start];
+        buf.flip().position(start);
+        buf.duplicate().get(written);
+        assertArrayEquals(bytes, written, "the buffer must receive the bytes toBinary(Object) returns");
+        Object back = SERIALIZATION.deserializeByteBuffer(buf, s.identifier(), manifest);
+        assertEquals(0, buf.remaining(), "reading must consume exactly the message");
+        return back;
     }
 
     @Test
@@ -133,6 +152,15 @@ class RaftWireSerializerTest {
         replies[3] = 100; // a count of 100 replies in a dozen bytes
         assertThrows(NotSerializableException.class, () -> wire.fromBinary(replies, RaftWireSerializer.REPLY_BATCH));
         assertInstanceOf(ClientReply.Ok.class, assertDoesNotThrowResult(() -> wire.fromBinary(ok, RaftWireSerializer.OK)));
+
+        // the same refusals through a byte buffer, as Artery reads
+        assertThrows(NotSerializableException.class,
+                () -> wire.fromBinary(ByteBuffer.wrap(shortPayload), RaftWireSerializer.OK));
+        assertThrows(NotSerializableException.class,
+                () -> wire.fromBinary(ByteBuffer.wrap(replies), RaftWireSerializer.REPLY_BATCH));
+        // a message larger than the buffer fails to serialize instead of being cut off
+        assertThrows(BufferOverflowException.class,
+                () -> wire.toBinary(new RaftHost.InboundBatch("node1", new byte[100]), ByteBuffer.allocate(64)));
     }
 
     private interface Call {
