@@ -997,6 +997,7 @@ class RaftNodeTest {
     static RaftMessage roundTrip(RaftMessage m) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         RaftCodec.writeMessage(new DataOutputStream(bytes), m);
+        assertEquals(bytes.size(), RaftCodec.encodedSize(m), "the size computed before encoding " + m);
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
         RaftMessage back = RaftCodec.readMessage(in);
         assertEquals(-1, in.read(), "the whole encoding is consumed");
@@ -1036,6 +1037,9 @@ class RaftNodeTest {
 
         List<Entry> entries = ((AppendEntries) everyMessageType().get(0)).entries();
         assertEquals(entries, RaftCodec.decodeEntries(RaftCodec.encodeEntries(entries)));
+        assertEquals(4 + entries.stream().mapToInt(RaftCodec::entrySize).sum(), RaftCodec.encodeEntries(entries).length);
+        // sizes of names beyond ASCII (modified UTF-8: 2 bytes up to U+07FF and for U+0000, 3 beyond)
+        assertEquals(new TimeoutNow(3, "nöde-\u0000", "ノード"), roundTrip(new TimeoutNow(3, "nöde-\u0000", "ノード")));
         assertEquals(Configuration.decode(entries.get(2).data()).outgoing(), Set.of("a", "b", "c"));
     }
 
