@@ -285,10 +285,12 @@ public final class NodeCluster implements AutoCloseable {
     public void close() {
         for (Node n : nodes) {
             if (n.process != null) {
-                try {
-                    signal(n, "CONT"); // a paused JVM cannot die from SIGKILL until continued on some kernels
-                } catch (Exception ignored) {
-                    // already gone
+                if (n.process.isAlive()) { // kill(1) of an exited node only prints "No such process" into the log
+                    try {
+                        signal(n, "CONT"); // a paused JVM cannot die from SIGKILL until continued on some kernels
+                    } catch (Exception ignored) {
+                        // it exited meanwhile
+                    }
                 }
                 n.process.destroyForcibly();
             }
