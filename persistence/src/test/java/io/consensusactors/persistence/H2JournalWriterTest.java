@@ -63,19 +63,28 @@ class H2JournalWriterTest {
         });
     }
 
+    /**
+     * Spawns {@link #taggedList} {@code id} and persists "item-0" … "item-(n-1)", all sent at once (one or more
+     * journal writes, as they arrive); returns once every one is acknowledged.
+     */
+    private static ActorRef<AbstractJournalRecoveryTest.Command> spawnWithItems(ActorTestKit kit, String id, int n) {
+        ActorRef<AbstractJournalRecoveryTest.Command> entity = kit.spawn(taggedList(id));
+        TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
+        for (int i = 0; i < n; i++) {
+            entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
+        }
+        for (int i = 0; i < n; i++) {
+            probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
+        }
+        return entity;
+    }
+
     @Test
     void taggedEventsAreFoundByThePluginsTagQueryAndOrderingFollowsTheWriteOrder() throws Exception {
         Config config = config("tags");
         ActorTestKit kit = ActorTestKit.create("tags", config);
         try {
-            ActorRef<AbstractJournalRecoveryTest.Command> entity = kit.spawn(taggedList("tagged-1"));
-            TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
-            for (int i = 0; i < 12; i++) {
-                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
-            }
-            for (int i = 0; i < 12; i++) {
-                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
-            }
+            spawnWithItems(kit, "tagged-1", 12);
             JdbcReadJournal reads = PersistenceQuery.get(kit.system()).getReadJournalFor(JdbcReadJournal.class,
                     JdbcReadJournal.Identifier());
             List<String> even = items(reads.currentEventsByTag("even", Offset.noOffset())
@@ -118,15 +127,7 @@ class H2JournalWriterTest {
         Config config = config("delete");
         ActorTestKit kit = ActorTestKit.create("delete", config);
         try {
-            ActorRef<AbstractJournalRecoveryTest.Command> entity = kit.spawn(taggedList("deleting-1"));
-            TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
-            for (int i = 0; i < 10; i++) {
-                entity.tell(new AbstractJournalRecoveryTest.Add("item-" + i, probe.getRef()));
-            }
-            for (int i = 0; i < 10; i++) {
-                probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
-            }
-            kit.stop(entity);
+            kit.stop(spawnWithItems(kit, "deleting-1", 10));
             org.apache.pekko.actor.ActorRef journal = Persistence.get(Adapter.toClassic(kit.system()))
                     .journalFor("", ConfigFactory.empty());
             TestProbe<Object> replies = kit.createTestProbe();
@@ -158,6 +159,7 @@ class H2JournalWriterTest {
             journal.tell(new JournalProtocol.DeleteMessagesTo("deleting-1", 1_000, Adapter.toClassic(replies.getRef())),
                     org.apache.pekko.actor.ActorRef.noSender());
             replies.expectMessageClass(DeleteMessagesSuccess.class, Duration.ofSeconds(10));
+            TestProbe<AbstractJournalRecoveryTest.Done> probe = kit.createTestProbe();
             again.tell(new AbstractJournalRecoveryTest.Add("item-10", probe.getRef()));
             probe.expectMessage(Duration.ofSeconds(10), AbstractJournalRecoveryTest.Done.INSTANCE);
             try (Connection c = connect(config)) {
