@@ -122,6 +122,10 @@ public final class H2CommitCost {
             + "\"event_ser_id\", \"event_ser_manifest\") VALUES (false, 'raft-node|node1', ?, "
             + "'writer-uuid-0123456789', ?, '', ?, 734101, 'W')";
 
+    /** Deletes the node log's rows up to a sequence number, as one plain DELETE. */
+    static final String DELETE_TO = "DELETE FROM \"event_journal\" WHERE \"persistence_id\" = 'raft-node|node1' "
+            + "AND \"sequence_number\" <= ?";
+
     static void insert(PreparedStatement insert, long sequenceNr, byte[] payload) throws SQLException {
         insert.setLong(1, sequenceNr);
         insert.setLong(2, System.currentTimeMillis());

@@ -77,8 +77,7 @@ public final class H2DeleteCost {
                         + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ? AND \"deleted\" = false");
                 PreparedStatement highestMarked = c.prepareStatement("SELECT MAX(\"sequence_number\") FROM "
                         + "\"event_journal\" WHERE \"persistence_id\" = 'raft-node|node1' AND \"deleted\" = true");
-                PreparedStatement delete = c.prepareStatement("DELETE FROM \"event_journal\" WHERE "
-                        + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ?");
+                PreparedStatement delete = c.prepareStatement(H2CommitCost.DELETE_TO);
                 var store = H2CommitCost.store(c);
                 int warmup = retain + inserts / 4;
                 long cpu0 = 0;

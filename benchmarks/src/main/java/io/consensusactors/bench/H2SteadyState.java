@@ -1,5 +1,6 @@
 package io.consensusactors.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import org.h2.mvstore.MVStore;
 
 import java.lang.management.ManagementFactory;
@@ -10,6 +11,9 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -21,7 +25,8 @@ import java.util.Random;
  * would do if it ran (it does not with {@code WRITE_DELAY=0}); {@code +datasync} forces the file with
  * {@code fdatasync} (a descriptor of its own, {@code FileChannel.force(false)}) instead of H2's {@code fsync}.
  *
- * <pre>java -cp $CP io.consensusactors.bench.H2SteadyState [row-bytes] [seconds] [commits-per-s] [";OPTION=x[+compact]" ...]</pre>
+ * <pre>java -cp $CP io.consensusactors.bench.H2SteadyState [row-bytes] [seconds] [commits-per-s] \
+ *     [";OPTION=x[+compact][+datasync]" ...]</pre>
  */
 public final class H2SteadyState {
 
@@ -35,7 +40,7 @@ public final class H2SteadyState {
         int rowBytes = args.length > 0 ? Integer.parseInt(args[0]) : 8_000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 180;
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        String[] variants = args.length > 3 ? java.util.Arrays.copyOfRange(args, 3, args.length) : new String[] {""};
+        String[] variants = args.length > 3 ? Arrays.copyOfRange(args, 3, args.length) : new String[] {""};
         System.out.printf("H2 node-log steady state: rows of %,d bytes, %d commits/s (each fsync'd), oldest deleted "
                 + "%d at a time beyond %,d kept, %d s per variant%n", rowBytes, rate, CHUNK, RETAIN, seconds);
         for (String v : variants) {
@@ -44,11 +49,11 @@ public final class H2SteadyState {
     }
 
     /** An MVStore figure as H2 reports it in INFORMATION_SCHEMA.SETTINGS. */
-    private static long info(Connection c, String name) throws java.sql.SQLException {
+    private static long info(Connection c, String name) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = ?")) {
             s.setString(1, name);
-            try (java.sql.ResultSet r = s.executeQuery()) {
+            try (ResultSet r = s.executeQuery()) {
                 return r.next() ? Long.parseLong(r.getString(1)) : -1;
             }
         }
@@ -58,10 +63,11 @@ public final class H2SteadyState {
         boolean compact = variant.contains("+compact");
         boolean datasync = variant.contains("+datasync");
         String options = variant.replace("+compact", "").replace("+datasync", "");
-        System.out.printf("%n`%s`%n| time | commits | bytes written per commit | process CPU per commit | sync wall time | "
-                + "chunks | chunk fill | file |%n|---|---|---|---|---|---|---|---|%n", variant.isEmpty() ? "(defaults)" : variant);
+        System.out.printf("%n`%s`%n| time | commits | bytes written per commit | process CPU per commit | "
+                + "sync wall time | chunks | chunk fill | file |%n|---|---|---|---|---|---|---|---|%n",
+                variant.isEmpty() ? "(defaults)" : variant);
         Path dir = Files.createTempDirectory("h2-steady");
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try {
             String url = H2CommitCost.createDatabase(dir, options);
             Random random = new Random(42);
@@ -72,9 +78,7 @@ public final class H2SteadyState {
                 MVStore store = H2CommitCost.store(c);
                 long syncNanos = 0;
                 PreparedStatement insert = c.prepareStatement(H2CommitCost.INSERT);
-                c.commit();
-                PreparedStatement delete = c.prepareStatement("DELETE FROM \"event_journal\" WHERE "
-                        + "\"persistence_id\" = 'raft-node|node1' AND \"sequence_number\" <= ?");
+                PreparedStatement delete = c.prepareStatement(H2CommitCost.DELETE_TO);
                 long start = System.nanoTime();
                 long end = start + seconds * 1_000_000_000L;
                 long windowStart = start;

@@ -27,8 +27,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -43,8 +43,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
@@ -679,9 +679,9 @@ public final class RaftLoad {
         }
     }
 
-    /** One closed-loop client: sends the next request when the previous one is answered. */
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(30);
 
+    /** One closed-loop client: sends the next request when the previous one is answered. */
     static final class LoopClient {
         final int id;
         final Histogram hist = new Histogram(MAX_LATENCY_NANOS, 3);
