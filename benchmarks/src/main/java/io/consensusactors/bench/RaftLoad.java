@@ -36,10 +36,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,6 +69,13 @@ public final class RaftLoad {
     static final List<String> NODE_LIST = List.of("node1", "node2", "node3");
 
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * {@code -Draftload.slow-ms=N}: measured requests slower than N ms are listed (start as epoch ms, latency, key)
+     * in {@code raftload-slow-<clients>.txt} of the working directory after each measurement, to see whether the
+     * tail comes in bursts (a stalled node: compare with its GC log) or is spread out (queueing). 0 = off.
+     */
+    private static final long SLOW_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("raftload.slow-ms", 0));
+    private static final Queue<String> SLOW = new ConcurrentLinkedQueue<>();
 
     private RaftLoad() {
     }
@@ -208,6 +217,7 @@ public final class RaftLoad {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
+        Hiccups.startIfAsked(Path.of("raftload-hiccups-client.txt"));
         List<Result> results = execute(o);
         System.out.println();
         System.out.println("| mode | workload | clients | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms "
@@ -242,6 +252,13 @@ public final class RaftLoad {
                         first = false;
                         results.add(r);
                         System.out.println(r.line());
+                        if (SLOW_NANOS > 0) {
+                            Path slow = Path.of("raftload-slow-" + r.clients() + ".txt");
+                            Files.write(slow, new ArrayList<>(SLOW));
+                            System.out.println(SLOW.size() + " requests slower than " + SLOW_NANOS / 1_000_000
+                                    + " ms listed in " + slow.toAbsolutePath());
+                            SLOW.clear();
+                        }
                     }
                 }
             }
@@ -738,6 +755,10 @@ public final class RaftLoad {
                     if (e == null) {
                         hist.recordValue(Math.min(latency, MAX_LATENCY_NANOS));
                         ops++;
+                        if (SLOW_NANOS > 0 && latency > SLOW_NANOS) {
+                            SLOW.add((System.currentTimeMillis() - latency / 1_000_000) + " "
+                                    + latency / 1_000_000 + " " + key);
+                        }
                     } else {
                         errors.incrementAndGet();
                         firstError.compareAndSet(null, String.valueOf(e));

@@ -57,6 +57,7 @@ public final class RaftLoadNode {
         int port = Integer.parseInt(args[2]);
         String seed = args[3];
         Path dataDir = Path.of(args[4]);
+        Hiccups.startIfAsked(Path.of("raftload-hiccups-" + name + ".txt"));
         Config app = clusterConfig(host, port, seed, "raft")
                 .withFallback(PersistenceSettings.h2(dataDir, name))
                 .withFallback(ConfigFactory.load());
