@@ -463,7 +463,9 @@ public final class RaftLoad {
         public String describe() {
             return "3 node JVMs (-Xmx" + options.nodeHeap + ", one H2 file each under " + dir
                     + (options.api.equals("entity") ? ", " + options.shards + " entity shards" : "")
-                    + ", WRITE_DELAY=0) + this JVM as cluster client; node pids "
+                    + ", WRITE_DELAY=0, dispatcher of " + system.settings().config().getInt(
+                            "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max")
+                    + " max. threads per JVM) + this JVM as cluster client; node pids "
                     + nodes.stream().map(p -> String.valueOf(p.pid())).toList();
         }
 

@@ -45,10 +45,18 @@ public final class RaftLoadNode {
                 "pekko.cluster.seed-node-timeout = 1s",
                 "pekko.cluster.roles = [\"" + role + "\"]",
                 "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
-                "pekko.coordinated-shutdown.exit-jvm = off")))
-                // one dispatcher sized to the cores for everything, as conf/application.conf includes it
+                "pekko.coordinated-shutdown.exit-jvm = off",
+                // four JVMs (three nodes and the client) share the machine: each one's dispatcher gets its share of
+                // the cores, one thread on two cores (docs/raft-benchmarks.md, batch 15)
+                "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = " + dispatcherThreads())))
+                // one dispatcher for everything, as conf/application.conf includes it
                 .withFallback(ConfigFactory.parseResources("consensus-actors-one-dispatcher.conf",
                         ConfigParseOptions.defaults().setAllowMissing(false)));
+    }
+
+    /** A quarter of the cores, at least one: the share of each of the setup's four JVMs. */
+    static int dispatcherThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
     }
 
     public static void main(String[] args) throws IOException {
