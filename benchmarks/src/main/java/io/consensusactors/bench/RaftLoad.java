@@ -374,6 +374,13 @@ public final class RaftLoad {
     static final List<String> INHERITED_PREFIXES = List.of("pekko.", "consensus-actors.", "jdbc-journal.",
             "jdbc-snapshot-store.");
 
+    /** The default dispatcher's size as Pekko computes it: cores x factor, within [min, max]. */
+    static int dispatcherThreads(Config config) {
+        Config fj = config.getConfig("pekko.actor.default-dispatcher.fork-join-executor");
+        int scaled = (int) Math.ceil(Runtime.getRuntime().availableProcessors() * fj.getDouble("parallelism-factor"));
+        return Math.min(Math.max(scaled, fj.getInt("parallelism-min")), fj.getInt("parallelism-max"));
+    }
+
     /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
     static final class ThreeJvms implements Target {
         private final List<Process> nodes = new ArrayList<>();
@@ -463,9 +470,8 @@ public final class RaftLoad {
         public String describe() {
             return "3 node JVMs (-Xmx" + options.nodeHeap + ", one H2 file each under " + dir
                     + (options.api.equals("entity") ? ", " + options.shards + " entity shards" : "")
-                    + ", WRITE_DELAY=0, dispatcher of " + system.settings().config().getInt(
-                            "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max")
-                    + " max. threads per JVM) + this JVM as cluster client; node pids "
+                    + ", WRITE_DELAY=0, dispatcher threads per JVM: " + dispatcherThreads(system.settings().config())
+                    + ") + this JVM as cluster client; node pids "
                     + nodes.stream().map(p -> String.valueOf(p.pid())).toList();
         }
 
