@@ -384,6 +384,8 @@ public final class RaftLoad {
     /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
     static final class ThreeJvms implements Target {
         private final List<Process> nodes = new ArrayList<>();
+        /** The node JVMs' collector option, or "as given" in -Draftload.node-jvm-args. */
+        private String collector = "as given";
         private final Path dir;
         private final Options options;
         private ActorSystem<Void> system;
@@ -410,14 +412,13 @@ public final class RaftLoad {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             String seed = "127.0.0.1:" + ports[0];
             List<String> names = NODES.stream().sorted().toList();
+            String given = System.getProperty("raftload.node-jvm-args", "");
+            collector = given.matches(".*-XX:[+]Use\\w*GC.*") ? "as given" : defaultNodeCollector(java);
             for (int i = 0; i < names.size(); i++) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.nodeHeap));
-                String extra = System.getProperty("raftload.node-jvm-args", "").replace("{node}", names.get(i));
-                if (!extra.matches(".*-XX:[+]Use\\w*GC.*")) {
-                    // as the sample app's and the multi-JVM tests' node launchers: on two cores shared by four JVMs
-                    // the serial collector's cheaper barriers and no concurrent GC threads: entity writes at 64
-                    // clients 4,568-4,942/s against G1's 3,649-4,839 (docs/raft-benchmarks.md, batch 12)
-                    cmd.add("-XX:+UseSerialGC");
+                String extra = given.replace("{node}", names.get(i));
+                if (!collector.equals("as given")) {
+                    cmd.add(collector);
                 }
                 if (!extra.isBlank()) {
                     cmd.addAll(List.of(extra.trim().split("\\s+"))); // e.g. JFR or GC logging, {node} = node name
@@ -466,9 +467,34 @@ public final class RaftLoad {
             return total;
         }
 
+        /**
+         * The node JVMs' collector unless {@code -Draftload.node-jvm-args} names one: Shenandoah where this JDK has
+         * it, else the serial collector. The serial collector spends the least CPU per write (its barriers are the
+         * cheapest and it runs no concurrent GC thread on two cores shared by four JVMs), but each node stops for
+         * 20-30 ms every ~0.6 s at 64 clients, which is the p99; Shenandoah pauses for under a millisecond and costs
+         * ~20% more CPU per write: 10,150-11,792 writes/s at p99 17.6-19.8 ms, against the serial collector's
+         * 8,935-14,951/s at p99 23.2-39.6 ms (docs/raft-benchmarks.md, batch 16).
+         */
+        static String defaultNodeCollector(String java) {
+            try {
+                Process p = new ProcessBuilder(java, "-XX:+UseShenandoahGC", "-version").redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return "-XX:+UseShenandoahGC";
+                }
+                p.destroyForcibly();
+            } catch (IOException e) {
+                // fall through: the serial collector is in every HotSpot JVM
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "-XX:+UseSerialGC";
+        }
+
         @Override
         public String describe() {
-            return "3 node JVMs (-Xmx" + options.nodeHeap + ", one H2 file each under " + dir
+            return "3 node JVMs (-Xmx" + options.nodeHeap + ", collector " + collector
+                    + ", one H2 file each under " + dir
                     + (options.api.equals("entity") ? ", " + options.shards + " entity shards" : "")
                     + ", WRITE_DELAY=0, dispatcher threads per JVM: " + dispatcherThreads(system.settings().config())
                     + ") + this JVM as cluster client; node pids "
