@@ -472,7 +472,7 @@ public final class RaftLoad {
          * it, else the serial collector. The serial collector spends the least CPU per write (its barriers are the
          * cheapest and it runs no concurrent GC thread on two cores shared by four JVMs), but each node stops for
          * 20-30 ms every ~0.6 s at 64 clients, which is the p99; Shenandoah pauses for under a millisecond and costs
-         * ~20% more CPU per write: 10,150-11,792 writes/s at p99 17.6-19.8 ms, against the serial collector's
+         * ~20% more CPU per write: 8,875-11,792 writes/s at p99 17.6-23.3 ms, against the serial collector's
          * 8,935-14,951/s at p99 23.2-39.6 ms (docs/raft-benchmarks.md, batch 16).
          */
         static String defaultNodeCollector(String java) {
