@@ -384,8 +384,8 @@ public final class RaftLoad {
     /** Three node JVMs ({@link RaftLoadNode}), with this JVM joining their cluster as a client-only member. */
     static final class ThreeJvms implements Target {
         private final List<Process> nodes = new ArrayList<>();
-        /** The node JVMs' collector option, or "as given" in -Draftload.node-jvm-args. */
-        private String collector = "as given";
+        /** The collector option added to the node JVMs; null when -Draftload.node-jvm-args names one. */
+        private String collector;
         private final Path dir;
         private final Options options;
         private ActorSystem<Void> system;
@@ -413,11 +413,11 @@ public final class RaftLoad {
             String seed = "127.0.0.1:" + ports[0];
             List<String> names = NODES.stream().sorted().toList();
             String given = System.getProperty("raftload.node-jvm-args", "");
-            collector = given.matches(".*-XX:[+]Use\\w*GC.*") ? "as given" : defaultNodeCollector(java);
+            collector = given.matches(".*-XX:[+]Use\\w*GC.*") ? null : defaultNodeCollector(java);
             for (int i = 0; i < names.size(); i++) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + options.nodeHeap));
                 String extra = given.replace("{node}", names.get(i));
-                if (!collector.equals("as given")) {
+                if (collector != null) {
                     cmd.add(collector);
                 }
                 if (!extra.isBlank()) {
@@ -493,8 +493,8 @@ public final class RaftLoad {
 
         @Override
         public String describe() {
-            return "3 node JVMs (-Xmx" + options.nodeHeap + ", collector " + collector
-                    + ", one H2 file each under " + dir
+            return "3 node JVMs (-Xmx" + options.nodeHeap + ", collector "
+                    + (collector == null ? "from -Draftload.node-jvm-args" : collector) + ", one H2 file each under " + dir
                     + (options.api.equals("entity") ? ", " + options.shards + " entity shards" : "")
                     + ", WRITE_DELAY=0, dispatcher threads per JVM: " + dispatcherThreads(system.settings().config())
                     + ") + this JVM as cluster client; node pids "
